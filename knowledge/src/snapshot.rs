@@ -1,0 +1,723 @@
+//! Versioned, atomically published snapshots of the knowledge base.
+//!
+//! ```text
+//! INDEX_DIR/
+//!   CURRENT                 id of the published snapshot (replaced by rename)
+//!   HISTORY                 published ids, oldest first (for rollback)
+//!   snapshots/
+//!     20261129T120000Z-3f2a…/   one complete snapshot
+//!       manifest.json           counts, configs, per-file sizes and BLAKE3 sums
+//!       documents.jsonl         every document with its chunks (source of truth)
+//!       lexical/                tantivy index
+//!       vectors/                qdrant-edge shard (embedded backend)
+//!       embedder/               the trained local embedder
+//!       analysis.json           user dictionary, stopwords, alias table
+//!     .build-…/                 a build in progress (never read)
+//! ```
+//!
+//! A build writes everything into a `.build-*` directory, writes the manifest
+//! last, fsyncs, and renames the directory to its id. Publishing writes `CURRENT`
+//! through a temporary file and a rename. A crash at any point therefore leaves
+//! `CURRENT` naming a complete snapshot: readers never see a half-built one, and
+//! the previous snapshot stays on disk for rollback.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Analyzer, DEFAULT_STOPWORDS, UserWord};
+use crate::document::{DocKind, Document, DocumentMeta};
+use crate::embed::{Embedder, LocalEmbedder, LsaConfig, OpenAiEmbedder, OpenAiEmbedderConfig};
+use crate::error::{Error, Result};
+use crate::expansion::QueryExpansion;
+use crate::lexical::{self, Bm25Params, LexicalIndex};
+use crate::records::ChunkRecord;
+use crate::retrieve::FusionParams;
+use crate::vector::{EdgeStore, QdrantStore, QdrantStoreConfig, VectorPayload, VectorPoint, VectorStore};
+
+const CURRENT: &str = "CURRENT";
+const HISTORY: &str = "HISTORY";
+const SNAPSHOTS: &str = "snapshots";
+const MANIFEST: &str = "manifest.json";
+const DOCUMENTS: &str = "documents.jsonl";
+const ANALYSIS: &str = "analysis.json";
+const FORMAT: u32 = 1;
+
+/// Which embedder a snapshot uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EmbeddingBackend {
+    /// The corpus-trained LSA embedder, saved inside the snapshot.
+    #[default]
+    Local,
+    /// An OpenAI-compatible endpoint (its API key is never written to disk).
+    OpenAi(OpenAiEmbedderConfig),
+}
+
+/// Which vector store a snapshot uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum VectorBackend {
+    /// qdrant-edge inside the snapshot directory.
+    #[default]
+    Edge,
+    /// A Qdrant server; the collection is `<collection>_<snapshot id>`.
+    Qdrant(QdrantStoreConfig),
+}
+
+/// Everything a build needs besides the documents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BuildOptions {
+    /// Local embedder training parameters.
+    pub lsa: LsaConfig,
+    /// BM25 field boosts.
+    pub bm25: Bm25Params,
+    /// Fusion parameters.
+    pub fusion: FusionParams,
+    /// Extra jieba words (catalog names and aliases).
+    pub user_words: Vec<(String, Option<usize>, Option<String>)>,
+    /// Stopwords; `None` = the built-in list.
+    pub stopwords: Option<Vec<String>>,
+    /// Alias → canonical pairs for query expansion.
+    pub expansions: Vec<(String, String)>,
+    /// Embedder.
+    pub embedding: EmbeddingBackend,
+    /// Vector store.
+    pub vectors: VectorBackend,
+    /// Content hash of every source file, for incremental ingest.
+    pub sources: BTreeMap<String, String>,
+}
+
+impl Default for BuildOptions {
+    fn default() -> Self {
+        BuildOptions {
+            lsa: LsaConfig::default(),
+            bm25: Bm25Params::default(),
+            fusion: FusionParams::default(),
+            user_words: Vec::new(),
+            stopwords: None,
+            expansions: Vec::new(),
+            embedding: EmbeddingBackend::Local,
+            vectors: VectorBackend::Edge,
+            sources: BTreeMap::new(),
+        }
+    }
+}
+
+/// One file of a snapshot, for integrity checks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Path relative to the snapshot directory.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: u64,
+    /// BLAKE3 of the content, hex.
+    pub blake3: String,
+}
+
+/// What a snapshot holds; written last, so its presence marks a complete build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version.
+    pub format: u32,
+    /// Snapshot id.
+    pub id: String,
+    /// Build time (UTC, RFC 3339).
+    pub created: String,
+    /// Documents per kind.
+    pub documents: BTreeMap<String, usize>,
+    /// Total chunks.
+    pub chunks: usize,
+    /// Embedder identity.
+    pub embedder: String,
+    /// Embedding dimension.
+    pub dim: usize,
+    /// Build options (secrets stripped).
+    pub options: BuildOptions,
+    /// Seconds the build took.
+    pub build_seconds: f64,
+    /// Every file with size and checksum.
+    pub files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AnalysisFile {
+    user_words: Vec<(String, Option<usize>, Option<String>)>,
+    stopwords: Option<Vec<String>>,
+    expansions: Vec<(String, String)>,
+}
+
+/// An index directory holding snapshots.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    root: PathBuf,
+}
+
+/// A snapshot that was written but perhaps not published.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    /// Its id.
+    pub id: String,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| Error::io(path, e)
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = fs::File::create(&tmp).map_err(io(&tmp))?;
+        f.write_all(bytes).map_err(io(&tmp))?;
+        f.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, path).map_err(io(path))?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+fn sync_dir(dir: &Path) {
+    // Directory fsync makes the rename durable on Linux; where it is unsupported the
+    // rename is still atomic, only not yet durable, so a failure is not fatal.
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn analyzer_from(user_words: &[(String, Option<usize>, Option<String>)], stopwords: &Option<Vec<String>>) -> Analyzer {
+    let words: Vec<UserWord> = user_words
+        .iter()
+        .map(|(w, f, t)| UserWord { word: w.clone(), freq: *f, tag: t.clone() })
+        .collect();
+    match stopwords {
+        Some(s) => Analyzer::with_user_words(&words, s.iter().map(String::as_str)),
+        None => Analyzer::with_user_words(&words, DEFAULT_STOPWORDS.lines()),
+    }
+}
+
+fn collection_name(cfg: &QdrantStoreConfig, id: &str) -> String {
+    format!("{}_{}", cfg.collection, id.replace(['-', 'T'], "_").to_lowercase())
+}
+
+impl SnapshotStore {
+    /// A store rooted at `root` (created on first build).
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        SnapshotStore { root: root.into() }
+    }
+
+    /// The root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn snapshots_dir(&self) -> PathBuf {
+        self.root.join(SNAPSHOTS)
+    }
+
+    /// Directory of snapshot `id`.
+    pub fn dir_of(&self, id: &str) -> PathBuf {
+        self.snapshots_dir().join(id)
+    }
+
+    /// Writes a new snapshot of `docs` without publishing it.
+    ///
+    /// # Errors
+    /// I/O, indexing or embedding failures; nothing published changes.
+    pub fn build(&self, docs: &[Document], options: &BuildOptions) -> Result<Built> {
+        let started = Instant::now();
+        let snaps = self.snapshots_dir();
+        fs::create_dir_all(&snaps).map_err(io(&snaps))?;
+        let content = content_hash(docs);
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string().replace('.', "");
+        let id = format!("{stamp}-{}", &content[..10]);
+        let work = snaps.join(format!(".build-{id}"));
+        if work.exists() {
+            fs::remove_dir_all(&work).map_err(io(&work))?;
+        }
+        fs::create_dir_all(&work).map_err(io(&work))?;
+
+        let result = self.build_into(&work, &id, docs, options, started);
+        let manifest = match result {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&work);
+                return Err(e);
+            }
+        };
+        let dest = snaps.join(&id);
+        fs::rename(&work, &dest).map_err(io(&dest))?;
+        sync_dir(&snaps);
+        Ok(Built { id, manifest })
+    }
+
+    fn build_into(&self, work: &Path, id: &str, docs: &[Document], options: &BuildOptions, started: Instant) -> Result<Manifest> {
+        let analyzer = analyzer_from(&options.user_words, &options.stopwords);
+        // Documents: the source of truth, also reused by incremental ingest.
+        let dp = work.join(DOCUMENTS);
+        {
+            let mut f = std::io::BufWriter::new(fs::File::create(&dp).map_err(io(&dp))?);
+            for d in docs {
+                serde_json::to_writer(&mut f, d).map_err(|e| Error::json(&dp, e))?;
+                f.write_all(b"\n").map_err(io(&dp))?;
+            }
+            f.into_inner()
+                .map_err(|e| Error::io(&dp, e.into_error()))?
+                .sync_all()
+                .map_err(io(&dp))?;
+        }
+        let ap = work.join(ANALYSIS);
+        let analysis = AnalysisFile {
+            user_words: options.user_words.clone(),
+            stopwords: options.stopwords.clone(),
+            expansions: options.expansions.clone(),
+        };
+        fs::write(&ap, serde_json::to_vec(&analysis).map_err(|e| Error::json(&ap, e))?).map_err(io(&ap))?;
+
+        let records = records_of(docs);
+        lexical::build(&work.join("lexical"), &analyzer, &records)?;
+
+        let texts: Vec<String> = records.iter().map(|r| embed_text(r)).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let embedder: Box<dyn Embedder> = match &options.embedding {
+            EmbeddingBackend::Local => {
+                let m = LocalEmbedder::train(&analyzer, &refs, options.lsa)?;
+                m.save(&work.join("embedder"))?;
+                Box::new(m)
+            }
+            EmbeddingBackend::OpenAi(cfg) => Box::new(OpenAiEmbedder::new(cfg.clone())?),
+        };
+        let vectors = embedder.embed_documents(&refs)?;
+        let dim = embedder.dim();
+        let store: Box<dyn VectorStore> = match &options.vectors {
+            VectorBackend::Edge => Box::new(EdgeStore::create(&work.join("vectors"), dim)?),
+            VectorBackend::Qdrant(cfg) => {
+                let mut c = cfg.clone();
+                c.collection = collection_name(cfg, id);
+                Box::new(QdrantStore::connect(c, dim, true)?)
+            }
+        };
+        let points: Vec<VectorPoint> = records
+            .iter()
+            .zip(vectors)
+            .enumerate()
+            .map(|(i, (r, v))| VectorPoint {
+                id: i as u64,
+                vector: v,
+                payload: VectorPayload::of(r, &docs[r.doc as usize].meta.doc_id),
+            })
+            .collect();
+        store.upsert(&points)?;
+        store.flush()?;
+        drop(store);
+
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for d in docs {
+            *counts.entry(d.meta.kind.unwrap_or(DocKind::Policy).as_str().to_string()).or_insert(0) += 1;
+        }
+        let mut opts = options.clone();
+        if let EmbeddingBackend::OpenAi(c) = &mut opts.embedding {
+            c.api_key.clear();
+        }
+        if let VectorBackend::Qdrant(c) = &mut opts.vectors {
+            c.api_key = None;
+        }
+        // The alias table and dictionary live in analysis.json; keep the manifest small.
+        opts.user_words.clear();
+        opts.expansions.clear();
+        opts.stopwords = None;
+        let manifest = Manifest {
+            format: FORMAT,
+            id: id.to_string(),
+            created: chrono::Utc::now().to_rfc3339(),
+            documents: counts,
+            chunks: records.len(),
+            embedder: embedder.model_id(),
+            dim,
+            options: opts,
+            build_seconds: started.elapsed().as_secs_f64(),
+            files: list_files(work)?,
+        };
+        let mp = work.join(MANIFEST);
+        let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::json(&mp, e))?;
+        let mut f = fs::File::create(&mp).map_err(io(&mp))?;
+        f.write_all(&bytes).and_then(|_| f.sync_all()).map_err(io(&mp))?;
+        sync_dir(work);
+        Ok(manifest)
+    }
+
+    /// Makes `id` the snapshot that readers open. Atomic: a reader sees either the
+    /// old id or the new one.
+    ///
+    /// # Errors
+    /// When `id` is not a complete snapshot, or on I/O failure.
+    pub fn publish(&self, id: &str) -> Result<()> {
+        self.read_manifest(id)?;
+        let mut history = self.history()?;
+        if history.last().map(String::as_str) != Some(id) {
+            history.push(id.to_string());
+        }
+        write_atomically(&self.root.join(HISTORY), (history.join("\n") + "\n").as_bytes())?;
+        write_atomically(&self.root.join(CURRENT), format!("{id}\n").as_bytes())
+    }
+
+    /// Publishes the snapshot that was current before the current one, and returns
+    /// its id.
+    ///
+    /// # Errors
+    /// When there is nothing to roll back to.
+    pub fn rollback(&self) -> Result<String> {
+        let current = self.current_id()?.ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
+        let mut history = self.history()?;
+        while history.last().is_some_and(|h| *h == current) {
+            history.pop();
+        }
+        let previous = history.last().cloned().ok_or_else(|| Error::CorruptSnapshot {
+            id: current.clone(),
+            reason: "no earlier published snapshot to roll back to".into(),
+        })?;
+        self.read_manifest(&previous)?;
+        write_atomically(&self.root.join(HISTORY), (history.join("\n") + "\n").as_bytes())?;
+        write_atomically(&self.root.join(CURRENT), format!("{previous}\n").as_bytes())?;
+        Ok(previous)
+    }
+
+    /// Published ids, oldest first.
+    ///
+    /// # Errors
+    /// I/O failure other than the file being absent.
+    pub fn history(&self) -> Result<Vec<String>> {
+        let p = self.root.join(HISTORY);
+        match fs::read_to_string(&p) {
+            Ok(s) => Ok(s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(Error::io(p, e)),
+        }
+    }
+
+    /// The published snapshot id, if any.
+    ///
+    /// # Errors
+    /// I/O failure other than the file being absent.
+    pub fn current_id(&self) -> Result<Option<String>> {
+        let p = self.root.join(CURRENT);
+        match fs::read_to_string(&p) {
+            Ok(s) => Ok(Some(s.trim().to_string()).filter(|s| !s.is_empty())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io(p, e)),
+        }
+    }
+
+    /// Complete snapshots on disk (builds in progress are not listed), oldest first.
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub fn list(&self) -> Result<Vec<String>> {
+        let dir = self.snapshots_dir();
+        let mut ids = Vec::new();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(ids),
+            Err(e) => return Err(Error::io(dir, e)),
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().to_string();
+            if !name.starts_with('.') && e.path().join(MANIFEST).is_file() {
+                ids.push(name);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Reads the manifest of `id`.
+    ///
+    /// # Errors
+    /// When the snapshot is missing or incomplete.
+    pub fn read_manifest(&self, id: &str) -> Result<Manifest> {
+        if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
+            return Err(Error::InvalidArgument { what: "snapshot id", value: id.into(), expected: "an id listed by the store" });
+        }
+        let p = self.dir_of(id).join(MANIFEST);
+        let bytes = fs::read(&p).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::CorruptSnapshot { id: id.into(), reason: "no manifest (incomplete build?)".into() },
+            _ => Error::io(&p, e),
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::json(p, e))
+    }
+
+    /// Recomputes every checksum of `id` against its manifest.
+    ///
+    /// # Errors
+    /// [`Error::CorruptSnapshot`] naming the first file that differs.
+    pub fn verify(&self, id: &str) -> Result<()> {
+        let m = self.read_manifest(id)?;
+        let dir = self.dir_of(id);
+        for f in &m.files {
+            let p = dir.join(&f.path);
+            let bytes = fs::read(&p).map_err(io(&p))?;
+            if bytes.len() as u64 != f.bytes || blake3::hash(&bytes).to_hex().as_str() != f.blake3 {
+                return Err(Error::CorruptSnapshot { id: id.into(), reason: format!("{} differs from the manifest", f.path) });
+            }
+        }
+        Ok(())
+    }
+
+    /// Opens the published snapshot.
+    ///
+    /// # Errors
+    /// [`Error::NoSnapshot`] when nothing is published.
+    pub fn open_current(&self) -> Result<Snapshot> {
+        let id = self.current_id()?.ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
+        self.open(&id)
+    }
+
+    /// Opens snapshot `id` (published or not).
+    ///
+    /// # Errors
+    /// Missing or incomplete snapshot, or unreadable parts.
+    pub fn open(&self, id: &str) -> Result<Snapshot> {
+        self.open_with(id, None, None)
+    }
+
+    /// Opens snapshot `id` with secrets for remote backends (API keys are never
+    /// stored in the manifest).
+    ///
+    /// # Errors
+    /// As [`SnapshotStore::open`].
+    pub fn open_with(&self, id: &str, embedding_api_key: Option<&str>, qdrant_api_key: Option<&str>) -> Result<Snapshot> {
+        let manifest = self.read_manifest(id)?;
+        let dir = self.dir_of(id);
+        let ap = dir.join(ANALYSIS);
+        let analysis: AnalysisFile =
+            serde_json::from_slice(&fs::read(&ap).map_err(io(&ap))?).map_err(|e| Error::json(&ap, e))?;
+        let analyzer = analyzer_from(&analysis.user_words, &analysis.stopwords);
+        let documents = read_documents(&dir.join(DOCUMENTS))?;
+        let records = records_of(&documents);
+        if records.len() != manifest.chunks {
+            return Err(Error::CorruptSnapshot {
+                id: id.into(),
+                reason: format!("{} chunks on disk, manifest says {}", records.len(), manifest.chunks),
+            });
+        }
+        let metas = documents.into_iter().map(|d| d.meta).collect();
+        let lexical = LexicalIndex::open(&dir.join("lexical"), &analyzer)?;
+        let embedder: Box<dyn Embedder> = match &manifest.options.embedding {
+            EmbeddingBackend::Local => Box::new(LocalEmbedder::load(&dir.join("embedder"), &analyzer)?),
+            EmbeddingBackend::OpenAi(cfg) => {
+                let mut c = cfg.clone();
+                c.api_key = embedding_api_key.unwrap_or_default().to_string();
+                Box::new(OpenAiEmbedder::new(c)?)
+            }
+        };
+        let vectors: Box<dyn VectorStore> = match &manifest.options.vectors {
+            VectorBackend::Edge => Box::new(EdgeStore::open(&dir.join("vectors"), manifest.dim)?),
+            VectorBackend::Qdrant(cfg) => {
+                let mut c = cfg.clone();
+                c.collection = collection_name(cfg, id);
+                c.api_key = qdrant_api_key.map(String::from);
+                Box::new(QdrantStore::connect(c, manifest.dim, false)?)
+            }
+        };
+        Ok(Snapshot {
+            inner: Arc::new(SnapshotInner {
+                id: id.to_string(),
+                fusion: manifest.options.fusion,
+                manifest,
+                analyzer,
+                metas,
+                records,
+                lexical,
+                embedder,
+                vectors,
+                expansions: QueryExpansion::new(analysis.expansions),
+                dir,
+            }),
+        })
+    }
+
+    /// Deletes complete snapshots beyond the newest `keep` (never the current one or
+    /// the one before it) and any leftover build directories. Returns what it removed.
+    ///
+    /// # Errors
+    /// I/O failure.
+    pub fn gc(&self, keep: usize) -> Result<Vec<String>> {
+        let current = self.current_id()?;
+        let history = self.history()?;
+        let previous = history.iter().rev().find(|h| Some(*h) != current.as_ref()).cloned();
+        let mut removed = Vec::new();
+        let ids = self.list()?;
+        let cut = ids.len().saturating_sub(keep);
+        for id in &ids[..cut] {
+            if Some(id) == current.as_ref() || Some(id) == previous.as_ref() {
+                continue;
+            }
+            let d = self.dir_of(id);
+            fs::remove_dir_all(&d).map_err(io(&d))?;
+            removed.push(id.clone());
+        }
+        if let Ok(entries) = fs::read_dir(self.snapshots_dir()) {
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with(".build-") {
+                    let _ = fs::remove_dir_all(e.path());
+                    removed.push(name);
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn read_documents(p: &Path) -> Result<Vec<Document>> {
+    let text = fs::read_to_string(p).map_err(io(p))?;
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| Error::json(p, e)))
+        .collect()
+}
+
+fn records_of(docs: &[Document]) -> Vec<ChunkRecord> {
+    docs.iter()
+        .enumerate()
+        .flat_map(|(i, d)| ChunkRecord::from_document(i as u32, d))
+        .collect()
+}
+
+/// The text a chunk is embedded from: title and heading path give the model the
+/// context that a bare article lacks.
+fn embed_text(r: &ChunkRecord) -> String {
+    if r.text.starts_with(&r.title) {
+        r.text.clone()
+    } else {
+        format!("{}\n{}", r.title, r.text)
+    }
+}
+
+fn content_hash(docs: &[Document]) -> String {
+    let mut h = blake3::Hasher::new();
+    for d in docs {
+        h.update(d.meta.doc_id.as_bytes());
+        for c in &d.chunks {
+            h.update(c.chunk_id.as_bytes());
+        }
+    }
+    h.finalize().to_hex().to_string()
+}
+
+fn list_files(dir: &Path) -> Result<Vec<FileEntry>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).map_err(io(&d))? {
+            let e = e.map_err(io(&d))?;
+            let p = e.path();
+            let ft = e.file_type().map_err(io(&p))?;
+            if ft.is_dir() {
+                stack.push(p);
+            } else if ft.is_file() {
+                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                // Lock files are runtime state, not content.
+                if rel.ends_with(".lock") || rel.contains("/.tantivy-") || rel.starts_with(".tantivy-") {
+                    continue;
+                }
+                let bytes = fs::read(&p).map_err(io(&p))?;
+                out.push(FileEntry { path: rel, bytes: bytes.len() as u64, blake3: blake3::hash(&bytes).to_hex().to_string() });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+/// An open, immutable snapshot. Cheap to clone; share it between threads.
+#[derive(Clone)]
+pub struct Snapshot {
+    inner: Arc<SnapshotInner>,
+}
+
+struct SnapshotInner {
+    id: String,
+    manifest: Manifest,
+    analyzer: Analyzer,
+    metas: Vec<DocumentMeta>,
+    records: Vec<ChunkRecord>,
+    lexical: LexicalIndex,
+    embedder: Box<dyn Embedder>,
+    vectors: Box<dyn VectorStore>,
+    expansions: QueryExpansion,
+    fusion: FusionParams,
+    dir: PathBuf,
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("id", &self.inner.id)
+            .field("documents", &self.inner.metas.len())
+            .field("chunks", &self.inner.records.len())
+            .finish()
+    }
+}
+
+impl Snapshot {
+    /// Snapshot id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+    /// Its manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+    /// Document metadata, in snapshot order.
+    pub fn documents(&self) -> &[DocumentMeta] {
+        &self.inner.metas
+    }
+    /// Reads the full documents (with chunks) back from disk.
+    ///
+    /// # Errors
+    /// I/O or JSON failure.
+    pub fn load_documents(&self) -> Result<Vec<Document>> {
+        read_documents(&self.inner.dir.join(DOCUMENTS))
+    }
+    /// The chunk table.
+    pub fn records(&self) -> &[ChunkRecord] {
+        &self.inner.records
+    }
+    /// The analyzer (with this snapshot's user dictionary).
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.inner.analyzer
+    }
+    /// The lexical index.
+    pub fn lexical(&self) -> &LexicalIndex {
+        &self.inner.lexical
+    }
+    /// The embedder.
+    pub fn embedder(&self) -> &dyn Embedder {
+        self.inner.embedder.as_ref()
+    }
+    /// The vector store.
+    pub fn vectors(&self) -> &dyn VectorStore {
+        self.inner.vectors.as_ref()
+    }
+    /// The alias table.
+    pub fn expansions(&self) -> &QueryExpansion {
+        &self.inner.expansions
+    }
+    /// Fusion parameters in effect.
+    pub fn fusion(&self) -> FusionParams {
+        self.inner.fusion
+    }
+    /// BM25 field boosts in effect.
+    pub fn bm25(&self) -> Bm25Params {
+        self.inner.manifest.options.bm25
+    }
+}
