@@ -1,0 +1,81 @@
+//! Command-line definitions (clap derive) and dispatch.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::config::Config;
+
+/// zhiban (智办): the AI service of Shanghai's 社区事务受理 system.
+#[derive(Debug, Parser)]
+#[command(name = "zhiban", version, about)]
+pub struct Cli {
+    /// Configuration file (default: $ZHIBAN_CONFIG, then ./zhiban.toml if present).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// More logging (-v info, -vv debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Search a snapshot (contract: shared/design/contracts.md).
+    Search(commands::search::SearchArgs),
+    /// List the documents of the published snapshot.
+    Docs(commands::search::DocsArgs),
+    /// Manage snapshots: list, publish, rollback, verify, gc.
+    #[command(subcommand)]
+    Snapshot(commands::snapshot::SnapshotCmd),
+    /// Evaluation suites.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCmd),
+}
+
+/// Index location shared by several commands.
+#[derive(Debug, Clone, Args)]
+pub struct IndexArg {
+    /// Index directory (default: [index] dir, `var/index`).
+    #[arg(long)]
+    pub index: Option<PathBuf>,
+}
+
+impl IndexArg {
+    /// The directory to use.
+    pub fn resolve(&self, cfg: &Config) -> PathBuf {
+        self.index.clone().unwrap_or_else(|| cfg.index.dir.clone())
+    }
+}
+
+/// Sets up `tracing` on stderr; `RUST_LOG` wins over `-v`.
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+/// Runs one command.
+///
+/// # Errors
+/// Whatever the command fails with; `main` prints it and exits 2.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let cfg = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Search(a) => commands::search::run(&cfg, a),
+        Command::Docs(a) => commands::search::docs(&cfg, a),
+        Command::Snapshot(c) => commands::snapshot::run(&cfg, c),
+        Command::Eval(c) => commands::eval::run(&cfg, c),
+    }
+}

@@ -1,0 +1,144 @@
+//! `zhiban.toml` and its `ZHIBAN_SECTION__KEY` environment overrides.
+//!
+//! With no file and no variables every command runs on the embedded default:
+//! indexes under `./var/index`, the corpus-trained local embedder, qdrant-edge,
+//! no LLM. Naming an embedding endpoint or a Qdrant server switches them on.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Config {
+    /// `[index]`
+    pub index: IndexSection,
+    /// `[embedding]`
+    pub embedding: EmbeddingSection,
+    /// `[qdrant]`
+    pub qdrant: QdrantSection,
+    /// `[llm]` (read now so that a file written for later releases still loads).
+    pub llm: LlmSection,
+}
+
+/// `[index]`
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct IndexSection {
+    /// Where snapshots live.
+    pub dir: PathBuf,
+    /// The corpus the main job builds from.
+    pub data_dir: PathBuf,
+    /// Snapshots kept by garbage collection.
+    pub keep: usize,
+}
+
+impl Default for IndexSection {
+    fn default() -> Self {
+        IndexSection { dir: PathBuf::from("var/index"), data_dir: PathBuf::from("data"), keep: 3 }
+    }
+}
+
+/// `[embedding]`: empty `base_url` = local embedder.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct EmbeddingSection {
+    /// OpenAI-compatible base URL (with `/v1`).
+    pub base_url: String,
+    /// API key.
+    pub api_key: String,
+    /// Model name.
+    pub model: String,
+    /// Output dimension.
+    pub dim: usize,
+}
+
+/// `[qdrant]`: empty `url` = qdrant-edge.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct QdrantSection {
+    /// gRPC URL.
+    pub url: String,
+    /// API key.
+    pub api_key: String,
+    /// Collection prefix.
+    pub collection: String,
+}
+
+/// `[llm]`
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LlmSection {
+    /// OpenAI-compatible base URL.
+    pub base_url: String,
+    /// API key.
+    pub api_key: String,
+    /// Model name.
+    pub model: String,
+}
+
+impl Config {
+    /// Loads `path`, or `$ZHIBAN_CONFIG`, or `./zhiban.toml` when present, then applies
+    /// `ZHIBAN_SECTION__KEY` variables.
+    pub fn load(path: Option<&Path>) -> Result<Self> {
+        let explicit = path.map(Path::to_path_buf).or_else(|| std::env::var_os("ZHIBAN_CONFIG").map(PathBuf::from));
+        let mut value: toml::Table = match &explicit {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| format!("读取配置文件 {} 失败", p.display()))?;
+                text.parse().with_context(|| format!("配置文件 {} 不是有效的 TOML", p.display()))?
+            }
+            None => match std::fs::read_to_string("zhiban.toml") {
+                Ok(text) => text.parse().context("zhiban.toml 不是有效的 TOML")?,
+                Err(_) => toml::Table::new(),
+            },
+        };
+        apply_env(&mut value, std::env::vars());
+        let cfg: Config = toml::Value::Table(value).try_into().context("配置项类型不正确")?;
+        Ok(cfg)
+    }
+}
+
+/// Applies `ZHIBAN_SECTION__KEY=value` pairs (numbers are parsed when they look like numbers).
+fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
+    for (k, v) in vars {
+        let Some(rest) = k.strip_prefix("ZHIBAN_") else { continue };
+        let Some((section, key)) = rest.split_once("__") else { continue };
+        let section = section.to_lowercase();
+        let key = key.to_lowercase();
+        let entry = table
+            .entry(section)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if let toml::Value::Table(t) = entry {
+            let val = v
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .unwrap_or_else(|_| toml::Value::String(v.clone()));
+            t.insert(key, val);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_overrides_file_values() {
+        let mut t: toml::Table = "[index]\ndir = \"a\"\n".parse().unwrap();
+        apply_env(
+            &mut t,
+            vec![
+                ("ZHIBAN_INDEX__DIR".to_string(), "b".to_string()),
+                ("ZHIBAN_EMBEDDING__DIM".to_string(), "1024".to_string()),
+                ("OTHER".to_string(), "x".to_string()),
+            ]
+            .into_iter(),
+        );
+        let c: Config = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(c.index.dir, PathBuf::from("b"));
+        assert_eq!(c.embedding.dim, 1024);
+        assert_eq!(c.index.keep, 3);
+    }
+}
