@@ -37,6 +37,12 @@ pub enum Command {
     /// Evaluation suites.
     #[command(subcommand)]
     Eval(commands::eval::EvalCmd),
+    /// SM2/SM3/SM4 tools for integrators (hex in, hex out) and the start-up self-test.
+    #[command(subcommand)]
+    Crypto(commands::crypto::CryptoCmd),
+    /// The SM3-chained audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCmd),
 }
 
 /// Index location shared by several commands.
@@ -77,5 +83,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Docs(a) => commands::search::docs(&cfg, a),
         Command::Snapshot(c) => commands::snapshot::run(&cfg, c),
         Command::Eval(c) => commands::eval::run(&cfg, c),
+        Command::Crypto(c) => commands::crypto::run(&cfg, c),
+        Command::Audit(c) => commands::audit::run(&cfg, c),
     }
 }

@@ -137,10 +137,17 @@ pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Res
                     format!("{}#{}", m.source_file, r.article.clone().unwrap_or_default()),
                     m.source_file.clone(),
                 ];
+                // A gold label naming a whole item ("二、") also covers its sub-items
+                // ("二、（一）"): the answer is spread over them.
                 candidates
                     .iter()
                     .find(|c| gold.contains(c))
                     .cloned()
+                    .or_else(|| {
+                        gold.iter()
+                            .find(|g| g.contains('#') && candidates[2].starts_with(g.as_str()))
+                            .cloned()
+                    })
                     .unwrap_or_else(|| candidates[2].clone())
             })
             .collect();

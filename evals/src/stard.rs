@@ -117,6 +117,11 @@ impl Stard {
         let mut o = BuildOptions::default();
         o.stopwords = Some(self.stopwords.clone());
         o.fusion.dedup_threshold = 2.0;
+        // Here the title is the article name, which is already the body's first
+        // line: boosting it again only favours every article of a named law
+        // (dev split: nDCG@10 0.480 → 0.498 with title 0 and bigrams 0.5).
+        o.bm25.title = 0.0;
+        o.bm25.grams = 0.5;
         o
     }
 }

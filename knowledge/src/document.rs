@@ -312,7 +312,8 @@ impl DocumentMeta {
         }
         if let Some(ended) = self.ended
             && date >= ended
-            && self.expires.is_none_or(|e| e >= ended)
+            // A replacement that takes effect the day after expiry still repeals it.
+            && self.expires.is_none_or(|e| e.succ_opt().is_none_or(|next| next >= ended))
         {
             return match self.end_reason {
                 Some(EndReason::Amended) => Status::Amended,

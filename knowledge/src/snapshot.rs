@@ -283,7 +283,10 @@ impl SnapshotStore {
         fs::write(&ap, serde_json::to_vec(&analysis).map_err(|e| Error::json(&ap, e))?).map_err(io(&ap))?;
 
         let records = records_of(docs);
+        let t = Instant::now();
         lexical::build(&work.join("lexical"), &analyzer, &records)?;
+        tracing::info!(seconds = t.elapsed().as_secs_f64(), "lexical index built");
+        let t = Instant::now();
 
         let texts: Vec<String> = records.iter().map(|r| embed_text(r)).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
@@ -295,8 +298,12 @@ impl SnapshotStore {
             }
             EmbeddingBackend::OpenAi(cfg) => Box::new(OpenAiEmbedder::new(cfg.clone())?),
         };
+        tracing::info!(seconds = t.elapsed().as_secs_f64(), "embedder ready");
+        let t = Instant::now();
         let vectors = embedder.embed_documents(&refs)?;
         let dim = embedder.dim();
+        tracing::info!(seconds = t.elapsed().as_secs_f64(), "chunks embedded");
+        let t = Instant::now();
         let store: Box<dyn VectorStore> = match &options.vectors {
             VectorBackend::Edge => Box::new(EdgeStore::create(&work.join("vectors"), dim)?),
             VectorBackend::Qdrant(cfg) => {
@@ -318,6 +325,7 @@ impl SnapshotStore {
         store.upsert(&points)?;
         store.flush()?;
         drop(store);
+        tracing::info!(seconds = t.elapsed().as_secs_f64(), "vectors stored");
 
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for d in docs {
@@ -594,7 +602,7 @@ fn records_of(docs: &[Document]) -> Vec<ChunkRecord> {
 
 /// The text a chunk is embedded from: title and heading path give the model the
 /// context that a bare article lacks.
-fn embed_text(r: &ChunkRecord) -> String {
+pub(crate) fn embed_text(r: &ChunkRecord) -> String {
     if r.text.starts_with(&r.title) {
         r.text.clone()
     } else {

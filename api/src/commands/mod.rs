@@ -1,5 +1,7 @@
 //! One module per command family. Each exposes clap argument types and a `run`.
 
+pub mod audit;
+pub mod crypto;
 pub mod eval;
 pub mod search;
 pub mod snapshot;

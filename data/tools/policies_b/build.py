@@ -4,7 +4,7 @@
 The clean sources in src/ are hand-written (fictional but realistic Shanghai documents). This
 script only changes their *form*: OCR-style text with page furniture, crawled HTML with site
 chrome, DOCX with tables, a PDF with a text layer and a scanned PNG. It also writes
-data/eval/metadata_gold.part-b.jsonl, with article counts computed from the clean sources.
+data/eval/metadata_gold.part-b.jsonl, with leaf-unit article counts computed from the clean sources.
 
 Deterministic: fixed seeds, no network. Needs python-docx, fpdf2, pillow (pip) and the Debian
 font fonts-wqy-zenhei. Run from anywhere:  python3 data/tools/policies_b/build.py
@@ -30,19 +30,38 @@ AS_OF = "2026-11-29"
 CN_NUM = "一二三四五六七八九十百零〇"
 RE_TIAO = re.compile(rf"^第[{CN_NUM}]+条")
 RE_TOP = re.compile(rf"^[{CN_NUM}]+、")
+RE_SUB = re.compile(rf"^（[{CN_NUM}]+）")
 # A wrapped OCR line must not start with something that looks like a new article or item,
 # otherwise the gold article count would become ambiguous.
 RE_BAD_START = re.compile(rf"^(第[{CN_NUM}]+[条章节]|[{CN_NUM}]+、|（[{CN_NUM}]+）|\d+[.．]|（\d+）)")
 
 
 def article_count(text: str) -> tuple[int, str]:
-    """Leaf article count of a clean source: 第X条 lines, else top-level 一、 items."""
+    """Leaf article count of a clean source (the project's single rule, shared with part a).
+
+    条-structured documents: the number of lines starting 第X条 (their （一） items are 项 and
+    do not count). Notice-numbered documents: every （一） item under a top-level 一、 item, plus
+    every top-level 一、 item that has no （一） children. This is what the QA gold cites
+    ("二、（一）" or a childless "四、"), so one chunk per leaf unit is what retrieval should find.
+    （一） lines before the first 一、 belong to no item and are not counted.
+    """
     lines = [ln.strip() for ln in text.splitlines()]
     tiao = [ln for ln in lines if RE_TIAO.match(ln)]
     if tiao:
         return len(tiao), "第X条"
-    top = [ln for ln in lines if RE_TOP.match(ln)]
-    return len(top), "一、"
+    n = 0
+    children: int | None = None  # （一） items seen under the current 一、 item; None before the first
+    for ln in lines:
+        if RE_TOP.match(ln):
+            if children == 0:
+                n += 1
+            children = 0
+        elif RE_SUB.match(ln) and children is not None:
+            children += 1
+            n += 1
+    if children == 0:
+        n += 1
+    return n, "叶子单位：一、下的（一）各计1，无（一）的一、计1"
 
 
 # --------------------------------------------------------------------------------------------
@@ -153,6 +172,9 @@ DOCS = [
      "上海市档案馆", "办事指南", "2025-09-15", None, None, "现行有效", [],
      "扫描图像（300dpi，轻微旋转和噪点），需 OCR"),
 ]
+
+# `form` labels in the gold use part a's vocabulary, so the merged file has one set of values.
+GOLD_FORM = {"ocr.txt": "txt-ocr", "png": "png-scan"}
 
 EXT = {"ocr.txt": "txt", "txt": "txt", "md": "md", "html": "html", "docx": "docx", "pdf": "pdf", "png": "png"}
 
@@ -586,7 +608,7 @@ def main() -> None:
         row = {
             "source_file": f"policies/{out.name}", "title": title, "doc_number": docno, "issuer": issuer,
             "level": level, "published": pub, "effective": eff, "expires": exp, "status": status,
-            "status_as_of": AS_OF, "article_count": n, "supersedes": sup, "form": form.replace("ocr.txt", "ocr-txt"),
+            "status_as_of": AS_OF, "article_count": n, "supersedes": sup, "form": GOLD_FORM.get(form, form),
         }
         notes = [f"article_count rule: {rule}"]
         if note:

@@ -65,7 +65,7 @@ impl Default for LsaConfig {
             power_iters: 2,
             min_df: 2,
             max_features: 60_000,
-            alpha: 0.5,
+            alpha: 1.0,
             bigrams: true,
             seed: 0x5EED_2B1A,
         }
@@ -245,35 +245,42 @@ impl LocalEmbedder {
         let n = rows.len();
         let mut y = orthonormal_columns(&a_times(&rows, &omega, l), n, l);
         for _ in 0..config.power_iters {
-            let z = orthonormal_columns(&at_times(&rows, nfeat, &y, l), nfeat, l);
+            // Only the short side (chunks × l) is re-orthonormalised: in f64 that is
+            // stable for a couple of iterations, and a QR of the long side
+            // (features × l) would dominate the whole build.
+            let z = at_times(&rows, nfeat, &y, l);
             y = orthonormal_columns(&a_times(&rows, &z, l), n, l);
         }
         // Bᵀ = Aᵀ Q (features × l); B Bᵀ = (Bᵀ)ᵀ Bᵀ is small (l × l).
         let bt = at_times(&rows, nfeat, &y, l);
         let btm = DMatrix::from_row_slice(nfeat, l, &bt);
-        let c = btm.transpose() * &btm;
+        drop(bt);
+        let c = btm.tr_mul(&btm);
         let eig = SymmetricEigen::new(c);
         let mut order: Vec<usize> = (0..eig.eigenvalues.len()).collect();
         order.sort_by(|&a, &b| eig.eigenvalues[b].total_cmp(&eig.eigenvalues[a]));
-        let mut proj = vec![0f32; nfeat * k];
+        order.truncate(k);
+        // V = Bᵀ U Σ⁻¹ scaled by σ^-α, as one matrix product.
         let mut singular_values = Vec::with_capacity(k);
-        for (col, &e) in order.iter().take(k).enumerate() {
+        let mut uk = DMatrix::<f64>::zeros(l, k);
+        for (col, &e) in order.iter().enumerate() {
             let sigma = eig.eigenvalues[e].max(0.0).sqrt();
             singular_values.push(sigma as f32);
             if sigma <= 1e-12 {
                 continue;
             }
-            // v = Bᵀ u / σ, then scaled by σ^-α.
-            let u = eig.eigenvectors.column(e);
-            let v: Vec<f64> = (0..nfeat)
-                .map(|t| bt[t * l..(t + 1) * l].iter().zip(u.iter()).map(|(a, b)| a * b).sum())
-                .collect();
             let scale = 1.0 / sigma * sigma.powf(-(config.alpha as f64));
+            uk.set_column(col, &(eig.eigenvectors.column(e) * scale));
+        }
+        let v = &btm * &uk;
+        let mut proj = vec![0f32; nfeat * k];
+        for col in 0..k {
             // Fix the sign so the largest component is positive: SVD signs are arbitrary.
-            let pivot = v.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+            let column = v.column(col);
+            let pivot = column.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
             let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
             for t in 0..nfeat {
-                proj[t * k + col] = (v[t] * scale * sign) as f32;
+                proj[t * k + col] = (column[t] * sign) as f32;
             }
         }
         let header = ModelHeader { format: 1, config, dim: k, features, singular_values };

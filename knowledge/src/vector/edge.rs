@@ -23,6 +23,8 @@ const BATCH: usize = 1024;
 pub struct EdgeStore {
     shard: EdgeShard,
     dim: usize,
+    /// The private copy a reader works on; removed when the store is dropped.
+    _private: Option<tempfile::TempDir>,
 }
 
 impl std::fmt::Debug for EdgeStore {
@@ -64,7 +66,7 @@ impl EdgeStore {
                 )))
                 .map_err(verr)?;
         }
-        Ok(EdgeStore { shard, dim })
+        Ok(EdgeStore { shard, dim, _private: None })
     }
 
     /// Opens a store written by [`EdgeStore::create`].
@@ -72,9 +74,34 @@ impl EdgeStore {
     /// # Errors
     /// When the shard is missing or unreadable.
     pub fn open(dir: &Path, dim: usize) -> Result<Self> {
-        let shard = EdgeShard::load(dir, None).map_err(verr)?;
-        Ok(EdgeStore { shard, dim })
+        // qdrant-edge takes an exclusive lock on its WAL and touches its files when
+        // loading. A published snapshot must stay read-only and be readable by many
+        // processes at once (a server and a CLI search), so each reader loads a
+        // private copy; the shard is small (chunks × dim × 4 bytes).
+        let private = tempfile::Builder::new()
+            .prefix("zhiban-edge-")
+            .tempdir()
+            .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+        copy_dir(dir, private.path())?;
+        let shard = EdgeShard::load(private.path(), None).map_err(verr)?;
+        Ok(EdgeStore { shard, dim, _private: Some(private) })
     }
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io(to, e))?;
+    for entry in std::fs::read_dir(from).map_err(|e| Error::io(from, e))? {
+        let entry = entry.map_err(|e| Error::io(from, e))?;
+        let src = entry.path();
+        let dst = to.join(entry.file_name());
+        let ft = entry.file_type().map_err(|e| Error::io(&src, e))?;
+        if ft.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else if ft.is_file() {
+            std::fs::copy(&src, &dst).map_err(|e| Error::io(&src, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// Converts our filter into qdrant's; shared with the server backend's tests.

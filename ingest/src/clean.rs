@@ -1,0 +1,506 @@
+//! Cleaning of extracted text: page furniture (running headers/footers, page
+//! numbers), hard line breaks, full-width letters and digits, and OCR confusions that
+//! are unambiguous in context. Table rows (`a | b | c`) pass through untouched.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::dates::is_date_line;
+use crate::labels::{LabelKind, parse_label, starts_structure};
+use crate::re;
+
+/// Full-width ASCII letters and digits to half-width; ideographic and no-break
+/// spaces to plain spaces; CR removed. Chinese punctuation is kept.
+pub fn normalize_width(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c != '\r' && c != '\u{feff}')
+        .map(|c| match c {
+            '\u{ff10}'..='\u{ff19}' | '\u{ff21}'..='\u{ff3a}' | '\u{ff41}'..='\u{ff5a}' => {
+                char::from_u32(c as u32 - 0xfee0).unwrap_or(c)
+            }
+            '\u{3000}' | '\u{a0}' | '\u{2002}' | '\u{2003}' | '\u{2009}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+static PAGE_NO_RES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"^第\s*\d+\s*页\s*[,，/／]?\s*(共\s*\d+\s*页)?$",
+        r"^共\s*\d+\s*页\s*[,，/／]?\s*第\s*\d+\s*页$",
+        r"^[-—–－~～\s]*\d{1,3}[-—–－~～\s]*$",
+        r"^\d{1,3}\s*/\s*\d{1,3}$",
+        r"(?i)^page\s*\d+(\s*of\s*\d+)?$",
+        r"^第\s*[一二三四五六七八九十]+\s*页$",
+    ]
+    .iter()
+    .map(|p| re(p))
+    .collect()
+});
+
+/// Whether a line is only a page number ("第 3 页 共 7 页", "- 3 -", "3/7").
+pub fn is_page_number_line(line: &str) -> bool {
+    let t = line.trim();
+    !t.is_empty() && PAGE_NO_RES.iter().any(|r| r.is_match(t))
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32, 0x3400..=0x9fff | 0xf900..=0xfaff | 0x3000..=0x303f | 0xff01..=0xff0f | 0xff1a..=0xff20)
+        || "，。、；：？！“”‘’（）《》〔〕【】…—".contains(c)
+}
+
+/// Removes spaces that OCR and PDF extraction put between Chinese characters
+/// (`上 海 市` → `上海市`). The separator after a leading article label is kept.
+pub fn collapse_cjk_spaces(line: &str) -> String {
+    // Only lines spaced the OCR way ("上 海 市") are collapsed; a single gap between
+    // two names ("上海市民政局 上海市财政局") is meaningful and kept.
+    let chars_: Vec<char> = line.chars().collect();
+    let gaps = chars_
+        .windows(3)
+        .filter(|w| is_cjk(w[0]) && w[1] == ' ' && is_cjk(w[2]))
+        .count();
+    let cjk = chars_.iter().filter(|c| is_cjk(**c)).count();
+    if gaps < 3 || gaps * 3 < cjk {
+        return line
+            .split(' ')
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+    }
+    let keep_until = parse_label(line)
+        .filter(|l| {
+            matches!(
+                l.kind,
+                LabelKind::Article | LabelKind::Chapter | LabelKind::Section | LabelKind::Part
+            )
+        })
+        .map(|l| l.len)
+        .unwrap_or(0);
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut out = String::with_capacity(line.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let (pos, c) = chars[i];
+        if c == ' ' || c == '\t' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].1 == ' ' || chars[j].1 == '\t') {
+                j += 1;
+            }
+            let prev = out.chars().last();
+            let next = chars.get(j).map(|x| x.1);
+            let cjk_both = match (prev, next) {
+                (Some(p), Some(n)) => {
+                    (is_cjk(p) && (is_cjk(n) || n.is_ascii_digit()))
+                        || (p.is_ascii_digit() && is_cjk(n))
+                }
+                _ => false,
+            };
+            if (keep_until > 0 && pos == keep_until) || !cjk_both {
+                // Keep one separator (collapse runs of blanks to one space, except
+                // table-like wide gaps which stay wide enough to read).
+                out.push(' ');
+            }
+            i = j;
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+static DAY_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(月\s*[0-9一二三四五六七八九十]{1,3}\s*)曰"));
+static YI_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"([^自利知异舍克由]|^)己(经|废止|修订|修改|失效|满|达到|办理|领取|参加|缴纳|享受|取得|登记|超过|退休|死亡|逾期|注销|停止)",
+    )
+});
+static CN_YEAR_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"([〇○一二三四五六七八九Oo0]{4})(\s*年)"));
+static AR_YEAR_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9OolI]{4})(\s*年)"));
+static DI_RE: LazyLock<Regex> = LazyLock::new(|| re(r"笫"));
+
+/// Repairs OCR confusions only where the context makes the reading unambiguous:
+/// `2024年5月1曰` → `日`, `己经/己废止` → `已…`, `二O二四年` → `二〇二四年`,
+/// `2O24年` → `2024年`, `笫` → `第`.
+pub fn repair_ocr(line: &str) -> String {
+    let mut s = DAY_RE.replace_all(line, "${1}日").into_owned();
+    s = YI_RE.replace_all(&s, "${1}已${2}").into_owned();
+    s = CN_YEAR_RE
+        .replace_all(&s, |c: &regex::Captures<'_>| {
+            let y = c.get(1).map(|m| m.as_str()).unwrap_or("");
+            let real = y
+                .chars()
+                .filter(|c| "一二三四五六七八九".contains(*c))
+                .count();
+            if real >= 2 {
+                let fixed: String = y
+                    .chars()
+                    .map(|c| if "Oo0○".contains(c) { '〇' } else { c })
+                    .collect();
+                format!("{fixed}{}", c.get(2).map(|m| m.as_str()).unwrap_or(""))
+            } else {
+                c.get(0).map(|m| m.as_str().to_string()).unwrap_or_default()
+            }
+        })
+        .into_owned();
+    s = AR_YEAR_RE
+        .replace_all(&s, |c: &regex::Captures<'_>| {
+            let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
+            let y = c.get(1).map(|m| m.as_str()).unwrap_or("");
+            let digits = y.chars().filter(|c| c.is_ascii_digit()).count();
+            let start = c.get(0).map(|m| m.start()).unwrap_or(0);
+            let glued_to_word = s[..start]
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_alphabetic());
+            if (2..4).contains(&digits) && !glued_to_word {
+                let fixed: String = y
+                    .chars()
+                    .map(|c| match c {
+                        'O' | 'o' => '0',
+                        'l' | 'I' => '1',
+                        _ => c,
+                    })
+                    .collect();
+                format!("{fixed}{}", c.get(2).map(|m| m.as_str()).unwrap_or(""))
+            } else {
+                whole.to_string()
+            }
+        })
+        .into_owned();
+    DI_RE.replace_all(&s, "第").into_owned()
+}
+
+/// Splits a text into pages: at form feeds when present, otherwise after lines
+/// that are page numbers. Page-number lines are dropped.
+pub fn split_pages(text: &str) -> Vec<Vec<String>> {
+    let mut pages: Vec<Vec<String>> = Vec::new();
+    for raw_page in text.split('\u{c}') {
+        let mut page: Vec<String> = Vec::new();
+        for line in raw_page.lines() {
+            if is_page_number_line(line) {
+                if !text.contains('\u{c}') {
+                    pages.push(std::mem::take(&mut page));
+                }
+                continue;
+            }
+            page.push(line.trim().to_string());
+        }
+        pages.push(page);
+    }
+    pages.retain(|p| p.iter().any(|l| !l.is_empty()));
+    pages
+}
+
+fn furniture_key(line: &str) -> String {
+    line.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect()
+}
+
+/// Drops running headers and footers: short lines that recur at the same edge (top
+/// or bottom) of at least two pages and half of them. On the first page a line that
+/// is the document's own 文号 or title is kept, since headers often repeat those.
+pub fn remove_running_lines(pages: Vec<Vec<String>>) -> Vec<String> {
+    const EDGE: usize = 3;
+    let edges = |p: &Vec<String>| -> Vec<(usize, bool)> {
+        let idx: Vec<usize> = p
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.is_empty())
+            .map(|(i, _)| i)
+            .collect();
+        let mut v: Vec<(usize, bool)> = idx.iter().take(EDGE).map(|&i| (i, true)).collect();
+        v.extend(idx.iter().rev().take(EDGE).map(|&i| (i, false)));
+        v
+    };
+    let mut counts: HashMap<(String, bool), usize> = HashMap::new();
+    for p in &pages {
+        let mut seen = std::collections::HashSet::new();
+        for (i, top) in edges(p) {
+            let k = furniture_key(&p[i]);
+            if k.chars().count() <= 40 && seen.insert((k.clone(), top)) {
+                *counts.entry((k, top)).or_default() += 1;
+            }
+        }
+    }
+    let threshold = pages.len().div_ceil(2).max(2);
+    let mut out = Vec::new();
+    for (pi, p) in pages.iter().enumerate() {
+        let e = edges(p);
+        for (i, l) in p.iter().enumerate() {
+            let k = furniture_key(l);
+            let running = pages.len() >= 2
+                && e.iter().any(|&(j, top)| {
+                    j == i
+                        && counts
+                            .get(&(k.clone(), top))
+                            .is_some_and(|&n| n >= threshold)
+                })
+                && !starts_structure(l)
+                && !(pi == 0
+                    && (crate::docnum::looks_like_doc_number_line(l)
+                        || crate::meta::ends_like_title(l)));
+            if !running {
+                out.push(l.clone());
+            }
+        }
+    }
+    out
+}
+
+fn ends_sentence(line: &str) -> bool {
+    let t = line.trim_end();
+    let t = t.trim_end_matches(['”', '’', '」', '』', '"']);
+    t.ends_with(['。', '！', '？', '；', '：', '!', '?', ';', ':', '…'])
+}
+
+fn is_table_row(line: &str) -> bool {
+    line.contains(" | ")
+}
+
+fn is_heading_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.starts_with('#') {
+        return true;
+    }
+    match parse_label(t) {
+        Some(l) => {
+            matches!(
+                l.kind,
+                LabelKind::Part | LabelKind::Chapter | LabelKind::Section
+            ) || (l.kind != LabelKind::Article
+                && t.chars().count() <= 25
+                && !t.contains(['，', '。', '；', ',']))
+        }
+        None => false,
+    }
+}
+
+/// Rejoins hard-wrapped lines. A line is glued to the previous one when the
+/// previous line filled the wrap width and did not end a sentence, unless the line
+/// opens an article/heading/list item, is a 文号 or date line, or is a table row.
+pub fn rejoin_lines(lines: &[String]) -> Vec<String> {
+    let mut lens: Vec<usize> = lines
+        .iter()
+        .map(|l| l.chars().count())
+        .filter(|&n| n > 0)
+        .collect();
+    lens.sort_unstable();
+    let width = if lens.is_empty() {
+        0
+    } else {
+        lens[(lens.len() * 9 / 10).min(lens.len() - 1)]
+    };
+    let min_fill = ((width * 3) / 4).max(10);
+    let mut out: Vec<String> = Vec::new();
+    let mut prev_blank = true;
+    for line in lines {
+        let t = line.trim();
+        if t.is_empty() {
+            prev_blank = true;
+            continue;
+        }
+        let glue = !prev_blank
+            && out.last().is_some_and(|p| {
+                p.chars().count() >= min_fill
+                    && !ends_sentence(p)
+                    && !is_table_row(p)
+                    && !is_heading_line(p)
+                    && !is_table_row(t)
+                    && !starts_structure(t)
+                    && !is_date_line(t)
+                    && !crate::docnum::looks_like_doc_number_line(t)
+                    && !(t.ends_with(['：', ':']) && t.chars().count() <= 40)
+            });
+        if glue {
+            if let Some(p) = out.last_mut() {
+                let pa = p.chars().last().is_some_and(|c| c.is_ascii_alphabetic());
+                let ta = t.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+                if pa && ta {
+                    p.push(' ');
+                }
+                p.push_str(t);
+            }
+        } else {
+            if prev_blank && !out.is_empty() {
+                // Keep paragraph breaks visible to later stages.
+                out.push(String::new());
+            }
+            out.push(t.to_string());
+        }
+        prev_blank = false;
+    }
+    out
+}
+
+/// The full cleaning pass for policy text. Returns cleaned text, one paragraph or
+/// structural line per line, paragraphs separated by blank lines where the source
+/// had them.
+pub fn clean_text(raw: &str) -> String {
+    let norm = normalize_width(raw);
+    let pages = split_pages(&norm);
+    let lines = remove_running_lines(pages);
+    let lines: Vec<String> = lines
+        .iter()
+        .map(|l| {
+            if is_table_row(l) {
+                l.trim().to_string()
+            } else {
+                repair_ocr(&collapse_cjk_spaces(l.trim()))
+            }
+        })
+        .collect();
+    let joined = rejoin_lines(&lines);
+    let mut out = joined.join("\n");
+    // Collapse runs of blank lines.
+    while out.contains("\n\n\n") {
+        out = out.replace("\n\n\n", "\n\n");
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn width_normalisation_keeps_chinese_punctuation() {
+        assert_eq!(
+            normalize_width("２０２４年ＡＢｃ，。（一）"),
+            "2024年ABc，。（一）"
+        );
+    }
+
+    #[test]
+    fn page_numbers() {
+        for l in [
+            "第 3 页 共 7 页",
+            "- 3 -",
+            "—12—",
+            "第3页",
+            "3/7",
+            "共7页 第3页",
+            "Page 2 of 9",
+        ] {
+            assert!(is_page_number_line(l), "{l}");
+        }
+        for l in ["第三条 内容", "2024年", "一、总则", "- 本办法 -"] {
+            assert!(!is_page_number_line(l), "{l}");
+        }
+    }
+
+    #[test]
+    fn ocr_repairs_only_in_context() {
+        assert_eq!(repair_ocr("2024年5月1曰起"), "2024年5月1日起");
+        assert_eq!(repair_ocr("二〇二四年五月一曰"), "二〇二四年五月一日");
+        assert_eq!(repair_ocr("子曰：学而时习之"), "子曰：学而时习之");
+        assert_eq!(
+            repair_ocr("原办法己废止，本人己经办理"),
+            "原办法已废止，本人已经办理"
+        );
+        assert_eq!(repair_ocr("自己经手的材料"), "自己经手的材料");
+        assert_eq!(repair_ocr("二O二四年"), "二〇二四年");
+        assert_eq!(repair_ocr("二0一九年"), "二〇一九年");
+        assert_eq!(repair_ocr("2O24年"), "2024年");
+        assert_eq!(repair_ocr("笫十条"), "第十条");
+        assert_eq!(repair_ocr("HOOO年"), "HOOO年");
+    }
+
+    #[test]
+    fn cjk_spaces() {
+        assert_eq!(
+            collapse_cjk_spaces("上 海 市 人 民 政 府"),
+            "上海市人民政府"
+        );
+        assert_eq!(
+            collapse_cjk_spaces("第 八 条 申 领 条 件"),
+            "第八条 申领条件"
+        );
+        assert_eq!(
+            collapse_cjk_spaces("上海市民政局 上海市财政局"),
+            "上海市民政局 上海市财政局"
+        );
+        assert_eq!(collapse_cjk_spaces("use the API now"), "use the API now");
+    }
+
+    #[test]
+    fn running_headers_and_page_numbers_are_removed() {
+        let mut raw = String::new();
+        for p in 1..=4 {
+            raw.push_str("上海市人力资源和社会保障局文件\n");
+            raw.push_str(&format!(
+                "第{}条 这是第{p}页的正文内容。\n",
+                crate::numerals::to_chinese_number(p)
+            ));
+            raw.push_str(&format!("第 {p} 页 共 4 页\n"));
+        }
+        let c = clean_text(&raw);
+        assert!(!c.contains("保障局文件"), "{c}");
+        assert!(!c.contains("页 共"), "{c}");
+        assert!(c.contains("第四条 这是第4页的正文内容。"));
+    }
+
+    #[test]
+    fn hard_breaks_are_rejoined_but_labels_kept() {
+        let raw = "第一条 为了规范本市失业保险金的申领和发放工作，保障失业\n人员基本生活，根据有关规定，制定本办法。\n第二条 本办法适用于本市行政区域内参加失业保险\n的人员。\n（一）第一项内容。\n";
+        let c = clean_text(raw);
+        let lines: Vec<&str> = c.lines().collect();
+        assert_eq!(lines.len(), 3, "{c}");
+        assert!(lines[0].ends_with("制定本办法。"));
+        assert!(lines[1].starts_with("第二条"));
+        assert!(lines[1].ends_with("的人员。"));
+    }
+
+    #[test]
+    fn running_doc_number_header_keeps_the_first_page_copy() {
+        let mut raw = String::from("关于某事的通知\n沪民规〔2019〕15号\n各区：\n");
+        for p in 1..=3 {
+            if p > 1 {
+                raw.push_str("沪民规〔2019〕15号\n");
+            }
+            raw.push_str(&format!(
+                "第{}条 正文内容。\n",
+                crate::numerals::to_chinese_number(p)
+            ));
+            raw.push_str(&format!("第 {p} 页 共 3 页\n"));
+        }
+        let c = clean_text(&raw);
+        assert_eq!(c.matches("沪民规〔2019〕15号").count(), 1, "{c}");
+        assert!(
+            c.starts_with("关于某事的通知\n沪民规〔2019〕15号\n各区："),
+            "{c}"
+        );
+    }
+
+    #[test]
+    fn numbers_broken_across_lines_are_rejoined() {
+        let raw =
+            "第十条 本办法自2021年10月1日起施行，有效期至202\n6年12月31日。\n第十一条 其他规定。";
+        assert!(clean_text(raw).contains("有效期至2026年12月31日。"));
+    }
+
+    #[test]
+    fn tables_kept_as_rows() {
+        let raw = "项目 | 标准 | 备注\n失业保险金 | 2175元 | 每月\n";
+        assert_eq!(
+            clean_text(raw),
+            "项目 | 标准 | 备注\n失业保险金 | 2175元 | 每月"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn cleaning_never_panics_and_is_idempotent_on_width(s in "\\PC{0,200}") {
+            let once = normalize_width(&s);
+            prop_assert_eq!(normalize_width(&once), once.clone());
+            let _ = clean_text(&s);
+        }
+    }
+}

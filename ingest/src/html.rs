@@ -1,0 +1,329 @@
+//! Crawled government pages: keep headings, paragraphs and tables; drop navigation,
+//! breadcrumbs, sidebars, scripts, styles, footers, 备案 lines and page chrome.
+
+use scraper::{ElementRef, Html, Node, Selector};
+
+use crate::error::{Error, Result};
+
+/// Text of a page and the best title the markup offers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HtmlText {
+    /// Body text, one block per line, tables as `a | b | c` rows.
+    pub text: String,
+    /// `<h1>` (or `<meta name="ArticleTitle">`, or `<title>`) text.
+    pub title: Option<String>,
+}
+
+const DROP_TAGS: &[&str] = &[
+    "script", "style", "noscript", "nav", "footer", "header", "aside", "iframe", "form", "button",
+    "select", "input", "svg", "template", "head", "object", "embed",
+];
+const DROP_MARKS: &[&str] = &[
+    "nav",
+    "menu",
+    "breadcrumb",
+    "crumb",
+    "sidebar",
+    "side-bar",
+    "footer",
+    "foot",
+    "share",
+    "print",
+    "toolbar",
+    "fontsize",
+    "font-size",
+    "zihao",
+    "location",
+    "position",
+    "topbar",
+    "top-bar",
+    "banner",
+    "copyright",
+    "related",
+    "xgxx",
+    "login",
+    "search",
+    "weixin",
+    "qrcode",
+    "skip",
+];
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "div",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "section",
+    "article",
+    "main",
+    "br",
+    "tr",
+    "table",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "center",
+    "hr",
+    "body",
+];
+
+/// Lines that are site chrome whatever markup they sit in.
+const CHROME_WORDS: &[&str] = &[
+    "ICP",
+    "备案",
+    "版权所有",
+    "Copyright",
+    "copyright",
+    "©",
+    "打印本页",
+    "关闭窗口",
+    "字号",
+    "【大】",
+    "【中】",
+    "【小】",
+    "分享到",
+    "当前位置",
+    "您现在的位置",
+    "网站地图",
+    "联系我们",
+    "技术支持",
+    "主办单位",
+    "承办单位",
+    "网站标识码",
+    "公网安备",
+    "扫一扫",
+    "无障碍",
+    "返回顶部",
+    "保存本页",
+    "【打印】",
+    "【关闭】",
+    "浏览次数",
+    "访问量",
+];
+
+fn is_chrome_line(line: &str) -> bool {
+    let t = line.trim();
+    if t.is_empty() {
+        return true;
+    }
+    let short = t.chars().count() <= 60;
+    (short && CHROME_WORDS.iter().any(|w| t.contains(w)))
+        || (t.contains('>') && t.starts_with("首页"))
+        || t.starts_with("首页 >")
+        || t.starts_with("首页>")
+        || matches!(
+            t,
+            "首页" | "上一篇" | "下一篇" | "打印" | "关闭" | "大" | "中" | "小" | "|"
+        )
+}
+
+fn dropped(el: &ElementRef<'_>) -> bool {
+    let v = el.value();
+    if DROP_TAGS.contains(&v.name()) {
+        return true;
+    }
+    if v.attr("hidden").is_some()
+        || v.attr("style")
+            .is_some_and(|s| s.replace(' ', "").contains("display:none"))
+    {
+        return true;
+    }
+    let marks = format!(
+        "{} {}",
+        v.attr("class").unwrap_or(""),
+        v.attr("id").unwrap_or("")
+    )
+    .to_ascii_lowercase();
+    marks
+        .split(|c: char| c.is_whitespace() || c == '_')
+        .any(|token| {
+            DROP_MARKS
+                .iter()
+                .any(|m| token == *m || token.starts_with(m) || token.ends_with(m))
+        })
+        || v.attr("role")
+            .is_some_and(|r| r == "navigation" || r == "contentinfo")
+}
+
+fn walk(el: ElementRef<'_>, out: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            Node::Text(t) => {
+                let s: String = t
+                    .chars()
+                    .map(|c| if c == '\n' || c == '\t' { ' ' } else { c })
+                    .collect();
+                out.push_str(&s);
+            }
+            Node::Element(e) => {
+                let Some(child_el) = ElementRef::wrap(child) else {
+                    continue;
+                };
+                if dropped(&child_el) {
+                    continue;
+                }
+                let name = e.name();
+                if name == "table" {
+                    out.push('\n');
+                    table(child_el, out);
+                    out.push('\n');
+                    continue;
+                }
+                let block = BLOCK_TAGS.contains(&name);
+                if block {
+                    out.push('\n');
+                }
+                walk(child_el, out);
+                if block {
+                    out.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn cell_text(el: ElementRef<'_>) -> String {
+    let mut s = String::new();
+    walk(el, &mut s);
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn table(el: ElementRef<'_>, out: &mut String) {
+    let Ok(tr) = Selector::parse("tr") else {
+        return;
+    };
+    let Ok(cells) = Selector::parse("td, th") else {
+        return;
+    };
+    for row in el.select(&tr) {
+        let texts: Vec<String> = row.select(&cells).map(cell_text).collect();
+        let texts: Vec<String> = texts.into_iter().filter(|t| !t.is_empty()).collect();
+        if texts.is_empty() {
+            continue;
+        }
+        out.push_str(&texts.join(" | "));
+        out.push('\n');
+    }
+}
+
+fn first_text(doc: &Html, sel: &str) -> Option<String> {
+    let s = Selector::parse(sel).ok()?;
+    doc.select(&s)
+        .map(|e| {
+            e.text()
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .find(|t| !t.is_empty())
+}
+
+/// Extracts the readable content of an HTML page.
+///
+/// # Errors
+/// [`Error::NoHtmlContent`] when nothing readable remains.
+pub fn html_to_text(html: &str) -> Result<HtmlText> {
+    let doc = Html::parse_document(html);
+    let meta_title = Selector::parse(r#"meta[name="ArticleTitle"]"#)
+        .ok()
+        .and_then(|s| {
+            doc.select(&s)
+                .find_map(|e| e.value().attr("content").map(str::to_string))
+        });
+    let heading_title = Selector::parse("h1, h2").ok().and_then(|s| {
+        doc.select(&s)
+            .map(|e| {
+                e.text()
+                    .collect::<String>()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .find(|t| crate::meta::ends_like_title(t))
+    });
+    let title = meta_title
+        .or(heading_title)
+        .or_else(|| first_text(&doc, "title").map(|t| crate::meta::clean_title(&t)))
+        .or_else(|| first_text(&doc, "h1"));
+    // The whole body, minus chrome: content containers differ too much between
+    // sites, and the 信息公开 box with the 文号 often sits outside them.
+    let root = Selector::parse("body")
+        .ok()
+        .and_then(|s| doc.select(&s).next())
+        .unwrap_or_else(|| doc.root_element());
+    let mut raw = String::new();
+    walk(root, &mut raw);
+    let mut lines: Vec<String> = raw
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !is_chrome_line(l))
+        .collect();
+    if let Some(t) = &title
+        && !lines
+            .iter()
+            .take(5)
+            .any(|l| l.contains(t.as_str()) || t.contains(l.as_str()))
+        && !t.is_empty()
+    {
+        lines.insert(0, t.clone());
+    }
+    let text = lines.join("\n");
+    if text.trim().is_empty() {
+        return Err(Error::NoHtmlContent);
+    }
+    Ok(HtmlText { text, title })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = r#"<html><head><title>关于失业登记的通知_上海市人力资源和社会保障局</title><style>.x{}</style><script>var a=1;</script></head>
+<body><div class="top-nav"><a href="/">首页</a><a>政务公开</a></div>
+<div class="breadcrumb">首页 &gt; 政务公开 &gt; 文件</div>
+<div class="main"><h1>关于失业登记的通知</h1>
+<div class="fontsize">字号：大 中 小 打印本页</div>
+<table class="info"><tr><td>文号</td><td>沪人社规〔2024〕12号</td></tr></table>
+<div id="zoom"><p>各区人力资源和社会保障局：</p><p>一、适用范围</p><p>本通知适用于本市。</p>
+<table><tr><th>项目</th><th>标准</th></tr><tr><td>失业保险金</td><td>2175元</td></tr></table></div></div>
+<div class="sidebar">相关链接</div>
+<div class="footer">版权所有 上海市人力资源和社会保障局 沪ICP备12345678号</div></body></html>"#;
+
+    #[test]
+    fn keeps_content_drops_chrome() {
+        let h = html_to_text(PAGE).unwrap();
+        assert_eq!(h.title.as_deref(), Some("关于失业登记的通知"));
+        assert!(h.text.contains("一、适用范围"), "{}", h.text);
+        assert!(h.text.contains("项目 | 标准"), "{}", h.text);
+        assert!(h.text.contains("失业保险金 | 2175元"));
+        for bad in [
+            "首页",
+            "版权所有",
+            "ICP",
+            "相关链接",
+            "var a",
+            "字号",
+            ".x{}",
+        ] {
+            assert!(!h.text.contains(bad), "{bad} in {}", h.text);
+        }
+    }
+
+    #[test]
+    fn empty_page_is_an_error() {
+        assert!(matches!(
+            html_to_text("<html><script>x</script></html>"),
+            Err(Error::NoHtmlContent)
+        ));
+    }
+}

@@ -1,0 +1,1111 @@
+//! Policy metadata extracted from cleaned text: title, 文号, issuer, level, dates,
+//! explicit status, and the documents it repeals.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use regex::Regex;
+use zhiban_knowledge::{Level, Status};
+
+use crate::dates::{add_years_minus_day, find_dates, is_date_line, parse_date};
+use crate::docnum::{
+    find_doc_numbers, issuer_from_doc_number, looks_like_doc_number_line, normalize_doc_number,
+};
+use crate::labels::{LabelKind, parse_label};
+use crate::numerals::parse_chinese_number;
+use crate::re;
+
+/// Metadata fields of one policy as extracted from its text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicyFields {
+    /// Title without the 文号.
+    pub title: Option<String>,
+    /// Normalised 文号.
+    pub doc_number: Option<String>,
+    /// Issuer(s), joined by "、".
+    pub issuer: Option<String>,
+    /// 效力位阶.
+    pub level: Option<Level>,
+    /// 成文 / 公布 date.
+    pub published: Option<NaiveDate>,
+    /// 施行 date.
+    pub effective: Option<NaiveDate>,
+    /// 有效期至.
+    pub expires: Option<NaiveDate>,
+    /// Status stated explicitly in the text (已废止 …).
+    pub status_override: Option<Status>,
+    /// Documents repealed or replaced, as written (`《…》（沪府发〔2019〕8号）`).
+    pub supersedes: Vec<String>,
+}
+
+/// A problem noticed while extracting metadata: `(line, message)`, 1-based line.
+pub type MetaWarning = (Option<usize>, String);
+
+/// Hints from the reader (an HTML `<h1>`, say) that beat text heuristics.
+#[derive(Debug, Clone, Default)]
+pub struct Hints {
+    /// Title as given by the container format.
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Default)]
+struct Labeled {
+    title: Option<String>,
+    doc_number: Option<String>,
+    issuer: Option<String>,
+    source: Option<String>,
+    written: Option<NaiveDate>,
+    published: Option<NaiveDate>,
+    effective: Option<NaiveDate>,
+    expires: Option<NaiveDate>,
+    level: Option<Level>,
+    status: Option<Status>,
+}
+
+const FIELD_KEYS: &[(&str, &[&str])] = &[
+    ("title", &["标题", "名称", "文件名称", "标 题", "文件标题"]),
+    (
+        "doc_number",
+        &[
+            "文号",
+            "发文字号",
+            "发文文号",
+            "文件编号",
+            "发文编号",
+            "文 号",
+        ],
+    ),
+    (
+        "issuer",
+        &[
+            "发文机关",
+            "发布机构",
+            "发文单位",
+            "发布单位",
+            "制发机关",
+            "发布机关",
+            "发文机构",
+            "主办单位",
+        ],
+    ),
+    ("source", &["来源", "信息来源"]),
+    ("written", &["成文日期", "成文时间", "印发日期"]),
+    (
+        "published",
+        &["发布日期", "公布日期", "发布时间", "公开日期", "更新日期"],
+    ),
+    ("effective", &["施行日期", "实施日期", "生效日期"]),
+    (
+        "expires",
+        &["有效期至", "失效日期", "有效期截止", "截止日期"],
+    ),
+    ("level", &["效力级别", "效力位阶", "法律效力位阶"]),
+    ("status", &["时效性", "有效性", "效力状态", "时效状态"]),
+];
+
+fn key_of(k: &str) -> Option<&'static str> {
+    let k: String = k.chars().filter(|c| !c.is_whitespace()).collect();
+    FIELD_KEYS
+        .iter()
+        .find(|(_, names)| names.iter().any(|n| n.replace(' ', "") == k))
+        .map(|(f, _)| *f)
+}
+
+fn set_labeled(l: &mut Labeled, field: &str, value: &str) {
+    let v = value.trim();
+    if v.is_empty() || v == "无" || v == "-" {
+        return;
+    }
+    match field {
+        "title" => l.title = l.title.take().or(Some(v.to_string())),
+        "doc_number" => {
+            l.doc_number = l.doc_number.take().or_else(|| {
+                find_doc_numbers(v)
+                    .first()
+                    .map(|f| f.number.clone())
+                    .or(Some(normalize_doc_number(v)))
+            })
+        }
+        "issuer" => {
+            l.issuer = l
+                .issuer
+                .take()
+                .or(Some(v.split_whitespace().collect::<Vec<_>>().join("、")))
+        }
+        "source" => l.source = l.source.take().or(Some(v.to_string())),
+        "written" => l.written = l.written.or(parse_date(v)),
+        "published" => l.published = l.published.or(parse_date(v)),
+        "effective" => l.effective = l.effective.or(parse_date(v)),
+        "expires" => l.expires = l.expires.or(parse_date(v)),
+        "level" => l.level = l.level.or(v.parse().ok()),
+        "status" => l.status = l.status.or(v.parse().ok()),
+        _ => {}
+    }
+}
+
+/// Reads `键：值` lines and `键 | 值 | 键 | 值` table rows (the 信息公开 box of
+/// government pages).
+fn labeled_fields(lines: &[&str]) -> Labeled {
+    let mut l = Labeled::default();
+    for line in lines {
+        if line.contains(" | ") {
+            let cells: Vec<&str> = line.split(" | ").map(str::trim).collect();
+            let mut i = 0;
+            while i < cells.len() {
+                let cell = cells[i].trim_end_matches(['：', ':']);
+                if let Some(f) = key_of(cell) {
+                    if let Some(v) = cells.get(i + 1) {
+                        set_labeled(&mut l, f, v);
+                    }
+                    i += 2;
+                    continue;
+                }
+                // "文号：沪…" inside one cell.
+                if let Some((k, v)) = cell.split_once(['：', ':'])
+                    && let Some(f) = key_of(k)
+                {
+                    set_labeled(&mut l, f, v);
+                }
+                i += 1;
+            }
+            continue;
+        }
+        if line.chars().count() > 80 {
+            continue;
+        }
+        // A line may hold several "键：值" pairs separated by blanks.
+        let mut rest = *line;
+        while let Some((k, v)) = rest.split_once(['：', ':']) {
+            let key = k.rsplit(char::is_whitespace).next().unwrap_or(k);
+            let (value, next) = match v.trim_start().find("  ") {
+                Some(i) => (&v.trim_start()[..i], &v.trim_start()[i..]),
+                None => (v, ""),
+            };
+            match key_of(key) {
+                Some(f) => set_labeled(&mut l, f, value),
+                None => break,
+            }
+            rest = next.trim_start();
+            if rest.is_empty() {
+                break;
+            }
+        }
+    }
+    l
+}
+
+const TITLE_ENDINGS: &[&str] = &[
+    "办法",
+    "规定",
+    "条例",
+    "通知",
+    "意见",
+    "细则",
+    "决定",
+    "方案",
+    "解读",
+    "指南",
+    "规则",
+    "公告",
+    "批复",
+    "函",
+    "问答",
+    "答问",
+    "说明",
+    "须知",
+    "规程",
+    "标准",
+    "目录",
+    "清单",
+    "通告",
+    "纲要",
+    "计划",
+    "措施",
+    "制度",
+    "规范",
+    "法",
+    "答记者问",
+    "一图读懂",
+    "要点",
+    "流程",
+    "告知书",
+    "口径",
+];
+
+static PAREN_SUFFIX_RE: LazyLock<Regex> = LazyLock::new(|| re(r"[（(][^（）()]{0,40}[）)]$"));
+static TITLE_DOCNO_PAREN_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\s*[（(\[［〔]?[^（）()]{0,20}[〔\[［(（]\d{4}[〕\]］)）]\s*第?\d+号[）)\]］〕]?\s*$")
+});
+static SITE_SUFFIX_RE: LazyLock<Regex> = LazyLock::new(|| re(r"\s*[-_|—–]+\s*[^-_|—–]{2,30}$"));
+
+/// Whether a line ends the way document titles do (办法, 通知, 解读 …).
+pub fn ends_like_title(s: &str) -> bool {
+    let mut t = s.trim().trim_end_matches(['。', ' ']).to_string();
+    // Peel trailing parentheticals: （试行）（2024年修订）.
+    for _ in 0..2 {
+        let next = PAREN_SUFFIX_RE.replace(&t, "").into_owned();
+        if next == t {
+            break;
+        }
+        t = next;
+    }
+    let t = t.trim_end_matches(['》', '"', '”']);
+    TITLE_ENDINGS.iter().any(|e| t.ends_with(e))
+}
+
+/// Removes a trailing 文号 in brackets and a site-name suffix from a title.
+pub fn clean_title(t: &str) -> String {
+    let mut s = t.trim().to_string();
+    if !ends_like_title(&s) {
+        let stripped = SITE_SUFFIX_RE.replace(&s, "").into_owned();
+        if ends_like_title(&stripped) {
+            s = stripped;
+        }
+    }
+    let stripped = TITLE_DOCNO_PAREN_RE.replace(&s, "").into_owned();
+    if !stripped.trim().is_empty() {
+        s = stripped;
+    }
+    // A bare 文号 glued to the end: "…的通知 沪人社规〔2024〕12号".
+    if let Some(f) = find_doc_numbers(&s)
+        .into_iter()
+        .find(|f| f.end == s.len() && f.start > 0)
+    {
+        s.truncate(f.start);
+    }
+    // Status marks are metadata, not part of the title.
+    let s = STATUS_MARK_RE.replace(s.trim(), "").trim().to_string();
+    // 《…》 around the whole title only.
+    if s.starts_with('《') && s.ends_with('》') && s.matches('《').count() == 1 {
+        return s.trim_matches(['《', '》']).trim().to_string();
+    }
+    s
+}
+
+/// OCR debris (seal fragments, stray marks): short or mostly non-Chinese lines.
+fn is_debris(t: &str) -> bool {
+    let n = t.chars().filter(|c| !c.is_whitespace()).count();
+    let han = t
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    n <= 2 || han * 10 < n * 7 || t.contains(['<', '>', '|', '~', '^', '_'])
+}
+
+fn is_skippable_head_line(line: &str) -> bool {
+    let t = line.trim();
+    t.is_empty()
+        || is_debris(t)
+        || looks_like_doc_number_line(t)
+        || is_date_line(t)
+        || t.starts_with(['（', '('])
+        || t.ends_with(['：', ':'])
+        || t.contains(" | ")
+        || t.ends_with("文件")
+        || matches!(
+            t,
+            "特急" | "加急" | "紧急" | "公开" | "主动公开" | "依申请公开" | "不予公开" | "签发人"
+        )
+        || key_of(t.split(['：', ':']).next().unwrap_or("")).is_some()
+        || t.starts_with("索引号")
+        || t.starts_with("签发")
+}
+
+fn title_from_head(head: &[&str]) -> Option<String> {
+    let mut group: Vec<&str> = Vec::new();
+    for (i, line) in head.iter().enumerate() {
+        let t = line.trim();
+        if group.is_empty() {
+            if is_skippable_head_line(t)
+                || t.starts_with("根据")
+                || t.ends_with('。')
+                || t.chars().count() > 80
+            {
+                continue;
+            }
+            if parse_label(t).is_some_and(|l| l.kind != LabelKind::Arabic) {
+                break;
+            }
+            group.push(t);
+            if ends_like_title(t) && !head.get(i + 1).is_some_and(|n| continues_title(t, n)) {
+                break;
+            }
+        } else {
+            if is_skippable_head_line(t) || group.len() >= 3 || parse_label(t).is_some() {
+                break;
+            }
+            group.push(t);
+            if ends_like_title(t) {
+                break;
+            }
+        }
+    }
+    if group.is_empty() {
+        return None;
+    }
+    // If the group never reached a title ending, only its first line is safe.
+    let joined = group.concat();
+    let title = if ends_like_title(&joined) {
+        joined
+    } else {
+        group[0].to_string()
+    };
+    Some(clean_title(&title))
+}
+
+/// A second title line continues the first when the first stops inside a 《》 or
+/// ends with 关于/的/和, or the next line is a parenthetical like （试行）.
+fn continues_title(first: &str, next: &str) -> bool {
+    let n = next.trim();
+    let opened = first.matches('《').count() > first.matches('》').count();
+    opened || matches!(n, "（试行）" | "(试行)" | "（修订）" | "（暂行）")
+}
+
+const ORG_SUFFIXES: &[&str] = &[
+    "人民政府",
+    "办公厅",
+    "办公室",
+    "局",
+    "委员会",
+    "委",
+    "厅",
+    "部",
+    "院",
+    "署",
+    "联合会",
+    "总会",
+    "中心",
+    "协会",
+    "常务委员会",
+    "公司",
+    "银行",
+    "法院",
+    "检察院",
+    "分局",
+    "管理处",
+    "政府",
+    "总局",
+    "馆",
+    "所",
+    "站",
+];
+
+fn looks_like_org(s: &str) -> bool {
+    let t = s.trim();
+    let n = t.chars().count();
+    (3..=30).contains(&n)
+        && ORG_SUFFIXES.iter().any(|x| t.ends_with(x))
+        && t.chars()
+            .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || "（）()".contains(c))
+}
+
+fn split_orgs(line: &str) -> Option<Vec<String>> {
+    let parts: Vec<&str> = line
+        .split(|c: char| c.is_whitespace() || c == '、')
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !parts.is_empty() && parts.iter().all(|p| looks_like_org(p)) {
+        Some(parts.iter().map(|p| p.to_string()).collect())
+    } else {
+        None
+    }
+}
+
+/// Finds the signature block: issuer lines directly above (or beside) the 成文
+/// date near the end. Returns (issuers, date, line index of the date).
+fn signature(lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) {
+    let n = lines.len();
+    let from = n.saturating_sub(14);
+    for i in (from..n).rev() {
+        let t = lines[i].trim();
+        let date_here = if is_date_line(t) {
+            parse_date(t)
+        } else {
+            // "上海市民政局 2024年4月22日" on one line.
+            let f = find_dates(t);
+            match f.as_slice() {
+                [one]
+                    if t[one.end..].trim().is_empty()
+                        && one.start > 0
+                        && split_orgs(&t[..one.start]).is_some() =>
+                {
+                    let orgs = split_orgs(&t[..one.start]).unwrap_or_default();
+                    return (orgs, one.date, Some(i));
+                }
+                _ => None,
+            }
+        };
+        if let Some(d) = date_here {
+            let mut orgs: Vec<String> = Vec::new();
+            let mut j = i;
+            while j > 0 && orgs.len() < 6 {
+                j -= 1;
+                let l = lines[j].trim();
+                if l.is_empty() {
+                    continue;
+                }
+                match split_orgs(l) {
+                    Some(mut o) => {
+                        o.append(&mut orgs);
+                        orgs = o;
+                    }
+                    None => break,
+                }
+            }
+            return (orgs, Some(d), Some(i));
+        }
+    }
+    // No date line: trailing org lines alone.
+    let mut orgs = Vec::new();
+    for l in lines.iter().rev().take(3) {
+        if let Some(mut o) = split_orgs(l) {
+            o.append(&mut orgs);
+            orgs = o;
+        } else if !orgs.is_empty() {
+            break;
+        }
+    }
+    (orgs, None, None)
+}
+
+static EFFECT_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[自于从]\s*([^，。；,;]{0,24}?)\s*(?:起|开始)\s*(?:正式)?(?:施行|实施|执行|生效)")
+});
+static VALID_UNTIL_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?:有效期|执行期|试行期|实施期)限?(?:为|暂定为)?(?:至|到|截至|截止到|截止于|截止)\s*([^，。；,;）)]{4,20})|(?:施行|执行|实施|试行)至\s*([^，。；,;）)]{4,20}?)止?(?:[，。；,;]|$)|有效期(?:为)?自[^，。；至]{4,20}至\s*([^，。；,;）)]{4,20})",
+    )
+});
+static VALID_YEARS_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"有效期(?:为|暂定为|暂定)?\s*([0-9一二三四五六七八九十两]{1,3})\s*年"));
+static SUPERSEDE_WORD_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:同时|予以|即行|相应)?(?:废止|停止执行|不再执行|同时失效|停止施行)"));
+static CITED_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"《([^》]{2,80})》\s*(?:[（(]([^（）()]{2,40})[）)])?"));
+static ORIGINAL_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"原([^，。；《》]{4,60}?)(?:同时|予以|即行)?(?:废止|停止执行|不再执行)"));
+static STATUS_MARK_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"[（(【\[]\s*(已废止|已失效|已修订|已修改|失效|废止)\s*[）)】\]]"));
+
+fn sentence_has_subject(s: &str) -> bool {
+    [
+        "本办法",
+        "本规定",
+        "本通知",
+        "本细则",
+        "本条例",
+        "本意见",
+        "本决定",
+        "本方案",
+        "本规则",
+        "本实施",
+        "本文件",
+        "本政策",
+        "本标准",
+        "本指南",
+        "本公告",
+        "本措施",
+        "本制度",
+    ]
+    .iter()
+    .any(|w| s.contains(w))
+}
+
+/// Splits text into sentences (at 。；！？ and line breaks).
+fn sentences(text: &str) -> Vec<&str> {
+    text.split(['。', '；', '！', '？', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// The date in a note like "（2021年5月10日上海市人民政府令第45号公布）": a date
+/// followed by 公布/发布/印发 in the same clause, with no 通过 in between (the
+/// meeting that passed a rule is not its publication).
+fn publication_note_date(line: &str) -> Option<NaiveDate> {
+    for f in find_dates(line) {
+        let rest = &line[f.end..];
+        let clause = rest.split(['，', '。', '；', ' ']).next().unwrap_or(rest);
+        if ["公布", "发布", "印发"].iter().any(|w| clause.contains(w)) && !clause.contains("通过")
+        {
+            return f.date;
+        }
+    }
+    None
+}
+
+fn effective_from_text(text: &str, published: Option<NaiveDate>) -> Option<NaiveDate> {
+    let mut best: Option<(bool, NaiveDate)> = None;
+    for sent in sentences(text) {
+        for c in EFFECT_RE.captures_iter(sent) {
+            let Some(what) = c.get(1).map(|m| m.as_str()) else {
+                continue;
+            };
+            let date = if let Some(d) = parse_date(what) {
+                Some(d)
+            } else if [
+                "印发之日",
+                "发布之日",
+                "公布之日",
+                "发文之日",
+                "颁布之日",
+                "下发之日",
+                "印发日",
+                "发布日",
+            ]
+            .iter()
+            .any(|w| what.contains(w))
+            {
+                published
+            } else {
+                None
+            };
+            if let Some(d) = date {
+                let subj =
+                    sentence_has_subject(sent) || sent.starts_with("自") || sent.starts_with("本");
+                // Prefer sentences about this document; among equals, the last one.
+                if best.is_none_or(|(s, _)| subj || !s) {
+                    best = Some((subj, d));
+                }
+            }
+        }
+    }
+    best.map(|(_, d)| d)
+}
+
+fn expiry_from_text(text: &str, effective: Option<NaiveDate>) -> Option<NaiveDate> {
+    // Only sentences about this document: "本办法…有效期至…" or a sentence that
+    // opens with 有效期 / 施行 wording; "残疾人证有效期为10年" is about something else.
+    let about_doc = |s: &str| {
+        sentence_has_subject(s)
+            || s.starts_with("有效期")
+            || s.contains("起施行")
+            || s.contains("起实施")
+            || s.contains("起执行")
+    };
+    let sents: Vec<&str> = sentences(text)
+        .into_iter()
+        .filter(|s| about_doc(s))
+        .collect();
+    for s in &sents {
+        if let Some(d) = VALID_UNTIL_RE.captures_iter(s).find_map(|c| {
+            c.get(1)
+                .or(c.get(2))
+                .or(c.get(3))
+                .and_then(|m| parse_date(m.as_str()))
+        }) {
+            return Some(d);
+        }
+    }
+    for s in &sents {
+        if let Some(c) = VALID_YEARS_RE.captures(s) {
+            let n = c.get(1)?.as_str();
+            let years = if n.chars().all(|c| c.is_ascii_digit()) {
+                n.parse().ok()?
+            } else {
+                parse_chinese_number(n)?
+            };
+            return add_years_minus_day(effective?, u32::try_from(years).ok()?);
+        }
+    }
+    None
+}
+
+/// `《…》（…）同时废止` and `原…停止执行` clauses, as written.
+pub fn supersedes_from_text(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for sent in sentences(text) {
+        if !SUPERSEDE_WORD_RE.is_match(sent) {
+            continue;
+        }
+        for clause in sent.split(['，', ',']) {
+            let Some(m) = SUPERSEDE_WORD_RE.find(clause) else {
+                continue;
+            };
+            let before = &clause[..m.start()];
+            let mut any = false;
+            let cited: Vec<_> = CITED_RE.captures_iter(before).collect();
+            // "…令第70号发布的《X》同时废止": a lone citation takes the 文号 written before it.
+            let leading_number = if cited.len() == 1 {
+                cited[0]
+                    .get(0)
+                    .and_then(|m| find_doc_numbers(&before[..m.start()]).into_iter().last())
+                    .map(|f| f.number)
+            } else {
+                None
+            };
+            for c in cited {
+                let Some(title) = c.get(1) else { continue };
+                let item = match c.get(2).map(|n| n.as_str()) {
+                    Some(n) if !find_doc_numbers(n).is_empty() => {
+                        format!("《{}》（{}）", title.as_str(), normalize_doc_number(n))
+                    }
+                    _ => match &leading_number {
+                        Some(n) => format!("《{}》（{n}）", title.as_str()),
+                        None => format!("《{}》", title.as_str()),
+                    },
+                };
+                any = true;
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+            if !any && let Some(c) = ORIGINAL_RE.captures(clause) {
+                let Some(t) = c.get(1) else { continue };
+                let t = t.as_str().trim().trim_start_matches(['的']).to_string();
+                // "原…同时废止" must name a document, not a clause of this one.
+                if ends_like_title(&t) && !sentence_has_subject(&t) {
+                    let item = format!("《{t}》");
+                    if !out.contains(&item) {
+                        out.push(item);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+fn level_from(title: &str, doc_number: Option<&str>, issuer: Option<&str>) -> Option<Level> {
+    let core = PAREN_SUFFIX_RE.replace(title.trim(), "").into_owned();
+    let core = core.trim();
+    if ["解读", "答问", "问答", "一图读懂", "图解", "答记者问"]
+        .iter()
+        .any(|w| title.contains(w))
+    {
+        return Some(Level::Interpretation);
+    }
+    if [
+        "办事指南",
+        "服务指南",
+        "申请指南",
+        "办理指南",
+        "操作指南",
+        "操作口径",
+        "使用口径",
+        "受理口径",
+        "办理口径",
+        "操作规程",
+    ]
+    .iter()
+    .any(|w| title.contains(w))
+    {
+        return Some(Level::ServiceGuide);
+    }
+    let dn = doc_number.unwrap_or("");
+    let iss = issuer.unwrap_or("");
+    if core.starts_with("中华人民共和国") && core.ends_with('法') {
+        return Some(Level::Law);
+    }
+    if dn.contains("人民代表大会常务委员会公告") || iss.contains("人民代表大会")
+    {
+        return Some(Level::LocalRegulation);
+    }
+    if dn.contains("令第") {
+        if (dn.starts_with("国务院") || dn.starts_with("中华人民共和国国务院"))
+            && core.ends_with("条例")
+        {
+            return Some(Level::AdministrativeRegulation);
+        }
+        return Some(Level::GovernmentRule);
+    }
+    if core.ends_with("条例") {
+        if core.starts_with("国务院") || iss.contains("国务院") {
+            return Some(Level::AdministrativeRegulation);
+        }
+        return Some(Level::LocalRegulation);
+    }
+    if !dn.is_empty() {
+        return Some(Level::NormativeDocument);
+    }
+    if ends_like_title(title) {
+        return Some(Level::NormativeDocument);
+    }
+    None
+}
+
+fn head_lines<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let mut out = Vec::new();
+    for l in lines.iter().take(25) {
+        if let Some(lab) = parse_label(l)
+            && matches!(
+                lab.kind,
+                LabelKind::Article | LabelKind::Chapter | LabelKind::Part | LabelKind::Top
+            )
+        {
+            break;
+        }
+        out.push(*l);
+    }
+    out
+}
+
+/// Extracts every policy field from cleaned text. Warnings name the line (1-based)
+/// where a date looked malformed.
+pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarning>) {
+    let mut warnings = Vec::new();
+    let lines: Vec<&str> = text.lines().collect();
+    let nonempty: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let head = head_lines(&nonempty);
+    let labeled = labeled_fields(&nonempty.iter().take(40).copied().collect::<Vec<_>>());
+
+    for (i, l) in lines.iter().enumerate() {
+        for f in find_dates(l) {
+            if f.date.is_none() {
+                warnings.push((Some(i + 1), format!("日期无法解析：{}", &l[f.start..f.end])));
+            }
+        }
+    }
+
+    // 文号: a labelled field, else the first uncited one in the head.
+    let head_text = head.join("\n");
+    let doc_number = labeled.doc_number.clone().or_else(|| {
+        find_doc_numbers(&head_text)
+            .into_iter()
+            .find(|f| !f.cited)
+            .map(|f| f.number)
+    });
+
+    let title = hints
+        .title
+        .as_deref()
+        .map(clean_title)
+        .filter(|t| !t.is_empty())
+        .or_else(|| labeled.title.as_deref().map(clean_title))
+        .or_else(|| title_from_head(&head));
+
+    let (sig_orgs, sig_date, _) = signature(&nonempty);
+    let title_orgs = title.as_deref().and_then(|t| {
+        let i = t.find("关于")?;
+        let pre = &t[..i];
+        let orgs: Vec<String> = pre
+            .split(|c: char| c.is_whitespace() || c == '、')
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect();
+        (!orgs.is_empty() && orgs.iter().all(|o| looks_like_org(o))).then_some(orgs)
+    });
+    let issuer = labeled
+        .issuer
+        .clone()
+        .or_else(|| (!sig_orgs.is_empty()).then(|| sig_orgs.join("、")))
+        .or_else(|| title_orgs.map(|o| o.join("、")))
+        .or_else(|| doc_number.as_deref().and_then(issuer_from_doc_number))
+        .or_else(|| labeled.source.clone().filter(|s| looks_like_org(s)));
+
+    // 成文 date: labelled, signature, a 公布/通过 note in the head, a date line in
+    // the head, then the page's 发布日期.
+    let head_date_line = head
+        .iter()
+        .find(|l| is_date_line(l))
+        .and_then(|l| parse_date(l));
+    let published = labeled
+        .written
+        .or(sig_date)
+        .or(head_date_line)
+        .or_else(|| head.iter().find_map(|l| publication_note_date(l)))
+        .or_else(|| {
+            head.iter()
+                .filter(|l| l.contains("通过"))
+                .find_map(|l| parse_date(l))
+        })
+        .or(labeled.published);
+
+    let effective = labeled
+        .effective
+        .or_else(|| effective_from_text(text, published));
+    let expires = labeled
+        .expires
+        .or_else(|| expiry_from_text(text, effective.or(published)));
+
+    let status_override = labeled
+        .status
+        .filter(|s| *s != Status::InForce)
+        .or_else(|| {
+            let mut scope: Vec<&str> = head.iter().take(6).copied().collect();
+            if let Some(t) = hints.title.as_deref() {
+                scope.push(t);
+            }
+            scope.iter().find_map(|l| {
+                let t = l.trim();
+                let mark = STATUS_MARK_RE
+                    .captures(t)
+                    .and_then(|c| c.get(1))
+                    .map(|m| m.as_str())
+                    .or_else(|| {
+                        matches!(
+                            t,
+                            "已废止"
+                                | "已失效"
+                                | "已修订"
+                                | "此文件已废止"
+                                | "本文件已废止"
+                                | "本文件已失效"
+                        )
+                        .then_some(t)
+                    })?;
+                Some(if mark.contains("修") {
+                    Status::Amended
+                } else if mark.contains("失效") {
+                    Status::Expired
+                } else {
+                    Status::Repealed
+                })
+            })
+        });
+
+    // OCR misreads the first character of a 文号 (沪 → 六): repair it only when the
+    // signature names exactly the issuer the repaired prefix stands for.
+    let doc_number = doc_number.map(|n| match (&issuer, issuer_from_doc_number(&n)) {
+        (Some(iss), None) => crate::docnum::repair_prefix(&n, iss).unwrap_or(n),
+        _ => n,
+    });
+
+    let level = labeled.level.or_else(|| {
+        level_from(
+            title.as_deref().unwrap_or(""),
+            doc_number.as_deref(),
+            issuer.as_deref(),
+        )
+    });
+
+    let fields = PolicyFields {
+        title,
+        doc_number,
+        issuer,
+        level,
+        published,
+        effective,
+        expires,
+        status_override,
+        supersedes: supersedes_from_text(text),
+    };
+    (fields, warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const NOTICE: &str = "上海市人力资源和社会保障局\n关于做好失业保险金申领工作的通知\n沪人社规〔2024〕12号\n各区人力资源和社会保障局：\n为做好失业保险金申领工作，现就有关事项通知如下：\n一、适用范围\n本通知适用于本市参保人员。\n二、其他\n本通知自2024年5月1日起施行，有效期至2029年4月30日。《上海市失业保险金申领办法》（沪人社规〔2019〕8号）同时废止。\n上海市人力资源和社会保障局\n二〇二四年四月二十二日";
+
+    #[test]
+    fn notice_fields() {
+        let (f, w) = extract_policy(NOTICE, &Hints::default());
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(
+            f.title.as_deref(),
+            Some("上海市人力资源和社会保障局关于做好失业保险金申领工作的通知")
+        );
+        assert_eq!(f.doc_number.as_deref(), Some("沪人社规〔2024〕12号"));
+        assert_eq!(f.issuer.as_deref(), Some("上海市人力资源和社会保障局"));
+        assert_eq!(f.level, Some(Level::NormativeDocument));
+        assert_eq!(f.published, Some(d("2024-04-22")));
+        assert_eq!(f.effective, Some(d("2024-05-01")));
+        assert_eq!(f.expires, Some(d("2029-04-30")));
+        assert_eq!(
+            f.supersedes,
+            vec!["《上海市失业保险金申领办法》（沪人社规〔2019〕8号）".to_string()]
+        );
+    }
+
+    #[test]
+    fn government_rule_with_publication_note() {
+        let text = "上海市养老服务补贴管理办法\n（2021年5月10日上海市人民政府令第45号公布 自2021年7月1日起施行）\n第一章 总则\n第一条 为了规范养老服务补贴，制定本办法。\n第二条 本办法有效期5年。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("上海市养老服务补贴管理办法"));
+        assert_eq!(f.doc_number.as_deref(), Some("上海市人民政府令第45号"));
+        assert_eq!(f.issuer.as_deref(), Some("上海市人民政府"));
+        assert_eq!(f.level, Some(Level::GovernmentRule));
+        assert_eq!(f.published, Some(d("2021-05-10")));
+        assert_eq!(f.effective, Some(d("2021-07-01")));
+        assert_eq!(f.expires, Some(d("2026-06-30")));
+    }
+
+    #[test]
+    fn effective_on_issue_and_joint_signature() {
+        let text = "关于调整残疾人居家养护补贴标准的通知\n沪残联规[2023]3号\n一、标准\n每月补贴提高。\n二、施行\n本通知自印发之日起施行。\n上海市残疾人联合会 上海市财政局\n2023年3月8日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.doc_number.as_deref(), Some("沪残联规〔2023〕3号"));
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市残疾人联合会、上海市财政局")
+        );
+        assert_eq!(f.published, Some(d("2023-03-08")));
+        assert_eq!(f.effective, Some(d("2023-03-08")));
+        assert_eq!(f.expires, None);
+    }
+
+    #[test]
+    fn interpretation_has_level_and_no_own_number() {
+        let text = "《上海市失业保险金申领办法》政策解读\n一、出台背景\n为贯彻落实《上海市失业保险金申领办法》（沪人社规〔2024〕12号），现解读如下。\n二、主要内容\n略。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(
+            f.title.as_deref(),
+            Some("《上海市失业保险金申领办法》政策解读")
+        );
+        assert_eq!(f.level, Some(Level::Interpretation));
+        assert_eq!(f.doc_number, None);
+    }
+
+    #[test]
+    fn labeled_info_box_wins() {
+        let text = "索引号 | 0000-2024-001 | 主题分类 | 社会保障\n发文机关 | 上海市民政局 | 成文日期 | 2024年01月05日\n文号 | 沪民规〔2024〕1号 | 发布日期 | 2024年01月10日\n上海市民政局关于养老服务补贴的通知\n一、内容\n本通知自2024年2月1日起实施。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.issuer.as_deref(), Some("上海市民政局"));
+        assert_eq!(f.doc_number.as_deref(), Some("沪民规〔2024〕1号"));
+        assert_eq!(f.published, Some(d("2024-01-05")));
+        assert_eq!(f.effective, Some(d("2024-02-01")));
+        assert_eq!(
+            f.title.as_deref(),
+            Some("上海市民政局关于养老服务补贴的通知")
+        );
+    }
+
+    #[test]
+    fn local_regulation_and_status_mark() {
+        let text = "上海市残疾人保障条例（已废止）\n（2019年9月26日上海市第十五届人民代表大会常务委员会第十四次会议通过）\n第一条 为了保障残疾人权益，制定本条例。\n第二条 本条例自2020年1月1日起施行。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.level, Some(Level::LocalRegulation));
+        assert_eq!(f.status_override, Some(Status::Repealed));
+        assert_eq!(f.published, Some(d("2019-09-26")));
+        assert_eq!(f.effective, Some(d("2020-01-01")));
+    }
+
+    #[test]
+    fn supersede_forms() {
+        let s = supersedes_from_text(
+            "本办法自2024年1月1日起施行。《甲办法》（沪府发[2019]8号）和《乙规定》同时废止。",
+        );
+        assert_eq!(s, vec!["《甲办法》（沪府发〔2019〕8号）", "《乙规定》"]);
+        let s = supersedes_from_text(
+            "本办法自2025年1月1日起施行。1999年4月15日上海市人民政府令第70号发布的《上海市失业保险办法》同时废止。",
+        );
+        assert_eq!(s, vec!["《上海市失业保险办法》（上海市人民政府令第70号）"]);
+        let s = supersedes_from_text("原《上海市养老服务补贴实施细则》停止执行。");
+        assert_eq!(s, vec!["《上海市养老服务补贴实施细则》"]);
+        let s = supersedes_from_text("原市民政局制定的养老服务补贴实施办法同时废止。");
+        assert_eq!(s, vec!["《市民政局制定的养老服务补贴实施办法》"]);
+        assert!(supersedes_from_text("根据《社会保险法》制定本办法。").is_empty());
+    }
+
+    #[test]
+    fn validity_in_chinese_years() {
+        let (f, _) = extract_policy(
+            "某某通知\n本通知自2024年5月1日起施行，有效期三年。",
+            &Hints::default(),
+        );
+        assert_eq!(f.expires, Some(d("2027-04-30")));
+    }
+
+    #[test]
+    fn validity_of_something_else_is_ignored() {
+        let (f, _) = extract_policy(
+            "残疾人证办理指南\n一、说明\n第二代残疾人证的有效期为10年。\n二、其他\n本指南自2025年9月1日起实施。",
+            &Hints::default(),
+        );
+        assert_eq!(f.expires, None);
+        assert_eq!(f.effective, Some(d("2025-09-01")));
+    }
+
+    #[test]
+    fn order_page_date_beats_meeting_date() {
+        let text = "上海市人民政府令\n第27号\n《上海市失业保险办法》已经2024年11月18日市政府第62次常务会议通过，现予公布，自2025年1月1日起施行。\n市长 某某\n2024年11月25日\n上海市失业保险办法\n第一条 目的。\n第二条 范围。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.published, Some(d("2024-11-25")));
+        assert_eq!(f.effective, Some(d("2025-01-01")));
+    }
+
+    #[test]
+    fn ocr_debris_and_split_title() {
+        let text = "相 2和名。 <性\n上海市人力资源和社会保障局文件\n -一\n上海市人力资源和社会保障局 上海市财政局\n关于做好一次性补\n助工作的通知\n六人社规 [2025] 27号\n各区：\n一、对象\n甲。\n二、标准\n乙。\n上海市人力资源和社会保障局 上海市财政局\n2025年12月10日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(
+            f.title.as_deref(),
+            Some("上海市人力资源和社会保障局 上海市财政局关于做好一次性补助工作的通知")
+        );
+        assert_eq!(f.doc_number.as_deref(), Some("沪人社规〔2025〕27号"));
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市人力资源和社会保障局、上海市财政局")
+        );
+    }
+
+    #[test]
+    fn administrative_regulation_and_law() {
+        let text = "失业保险条例\n（1999年1月22日中华人民共和国国务院令第258号发布 自发布之日起施行）\n第一章 总则\n第一条 为了保障失业人员失业期间的基本生活，制定本条例。\n第二条 城镇企业事业单位按照规定参加失业保险。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("失业保险条例"));
+        assert_eq!(
+            f.doc_number.as_deref(),
+            Some("中华人民共和国国务院令第258号")
+        );
+        assert_eq!(f.issuer.as_deref(), Some("中华人民共和国国务院"));
+        assert_eq!(f.level, Some(Level::AdministrativeRegulation));
+        assert_eq!(f.published, Some(d("1999-01-22")));
+        assert_eq!(f.effective, Some(d("1999-01-22")));
+        let law = "中华人民共和国社会保险法\n（2010年10月28日第十一届全国人民代表大会常务委员会第十七次会议通过）\n第一条 为了规范社会保险关系，制定本法。\n第二条 国家建立社会保险制度。";
+        let (f, _) = extract_policy(law, &Hints::default());
+        assert_eq!(f.level, Some(Level::Law));
+        assert_eq!(f.published, Some(d("2010-10-28")));
+    }
+
+    #[test]
+    fn number_first_layout_and_validity_ranges() {
+        let text = "沪府规〔2023〕7号\n\n上海市人民政府关于印发《上海市某某补贴办法（试行）》的通知\n各区人民政府：\n现将办法印发给你们。\n一、范围\n甲。\n二、期限\n本办法有效期自2023年6月1日至2025年5月31日。\n上海市人民政府\n2023年5月20日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.doc_number.as_deref(), Some("沪府规〔2023〕7号"));
+        assert_eq!(
+            f.title.as_deref(),
+            Some("上海市人民政府关于印发《上海市某某补贴办法（试行）》的通知")
+        );
+        assert_eq!(f.issuer.as_deref(), Some("上海市人民政府"));
+        assert_eq!(f.expires, Some(d("2025-05-31")));
+        let (f, _) = extract_policy(
+            "某某通知\n本通知自2024年1月1日起执行至2026年12月31日止。",
+            &Hints::default(),
+        );
+        assert_eq!(f.effective, Some(d("2024-01-01")));
+        assert_eq!(f.expires, Some(d("2026-12-31")));
+    }
+
+    #[test]
+    fn issuer_from_title_or_number_when_unsigned() {
+        let (f, _) = extract_policy(
+            "上海市医疗保障局关于某事的通知\n一、甲。\n二、乙。",
+            &Hints::default(),
+        );
+        assert_eq!(f.issuer.as_deref(), Some("上海市医疗保障局"));
+        let (f, _) = extract_policy(
+            "关于某事的通知\n沪医保规〔2025〕3号\n一、甲。\n二、乙。",
+            &Hints::default(),
+        );
+        assert_eq!(f.issuer.as_deref(), Some("上海市医疗保障局"));
+    }
+
+    #[test]
+    fn bad_date_warns_with_line() {
+        let (_, w) = extract_policy("某某通知\n本通知自2024年2月30日起施行。", &Hints::default());
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].0, Some(2));
+    }
+
+    #[test]
+    fn html_title_hint_is_cleaned() {
+        let h = Hints {
+            title: Some(
+                "关于做好育儿补贴发放工作的通知（沪卫规〔2025〕2号）_上海市卫生健康委员会".into(),
+            ),
+        };
+        let (f, _) = extract_policy("正文", &h);
+        assert_eq!(f.title.as_deref(), Some("关于做好育儿补贴发放工作的通知"));
+    }
+}

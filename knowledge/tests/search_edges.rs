@@ -1,0 +1,129 @@
+//! Edge cases of `Snapshot::search`: the hit count, empty and stopword-only queries,
+//! unchanged articles shared by two versions of a rule, and builds that cannot work.
+
+mod common;
+
+use common::{corpus, d, request, search};
+use zhiban_knowledge::{Document, Mode, SnapshotStore, Status};
+
+#[test]
+fn k_limits_the_number_of_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::build_and_publish(dir.path(), &corpus().docs);
+    let snap = store.open_current().unwrap();
+    for mode in common::MODES {
+        for k in [1usize, 3, 7] {
+            let mut req = request("失业保险金申领", mode, None, true);
+            req.k = k;
+            let n = search(&snap, &req).hits.len();
+            assert_eq!(n, k, "{mode:?} k={k}");
+        }
+    }
+}
+
+#[test]
+fn k_zero_returns_no_hits() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::build_and_publish(dir.path(), &corpus().docs);
+    let snap = store.open_current().unwrap();
+    for mode in common::MODES {
+        let mut req = request("失业保险金申领", mode, None, true);
+        req.k = 0;
+        assert_eq!(search(&snap, &req).hits.len(), 0, "{mode:?}");
+    }
+}
+
+#[test]
+fn queries_without_searchable_words_return_nothing_without_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::build_and_publish(dir.path(), &corpus().docs);
+    let snap = store.open_current().unwrap();
+    for mode in common::MODES {
+        for q in ["", "   ", "？？！", "的了吗"] {
+            let r = snap.search(&request(q, mode, None, true)).unwrap();
+            assert!(r.hits.is_empty(), "{mode:?} {q:?}: {} hits", r.hits.len());
+        }
+        // Words the corpus has never seen: no vector evidence, no lexical match.
+        let r = snap
+            .search(&request("zzqx 9981", mode, None, true))
+            .unwrap();
+        assert!(r.hits.is_empty(), "{mode:?} unknown words");
+    }
+}
+
+#[test]
+fn mixed_width_and_case_queries_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::build_and_publish(dir.path(), &corpus().docs);
+    let snap = store.open_current().unwrap();
+    let fx = corpus();
+    // The catalog record spells the code JC-SY-001; a clerk types it full-width, lower-case.
+    for q in ["ｊｃ－ＳＹ－００１", "jc-sy-001"] {
+        let r = search(&snap, &request(q, Mode::Bm25, None, false));
+        assert_eq!(
+            r.hits.first().map(|h| h.doc_id.clone()),
+            Some(fx.ids.catalog_sy.clone()),
+            "{q}"
+        );
+    }
+}
+
+/// Real amendments keep most articles word for word. Asked for every version, a
+/// caller must still see the text that is in force, not only the superseded copy.
+#[test]
+fn an_unchanged_article_keeps_its_current_version_when_all_versions_are_asked_for() {
+    let mut fx = corpus();
+    let shared_article = "第一条 为规范本市失业保险金的申领和发放，保障失业人员失业期间的基本生活，根据有关法律法规，结合本市实际，制定本办法。";
+    // Make the new version's 第一条 identical to the old one's.
+    let new = fx.docs[1].clone();
+    let mut raw: Vec<_> = new
+        .chunks
+        .iter()
+        .map(|c| (c.article.clone(), c.path.clone(), c.text.clone()))
+        .collect();
+    raw[0].2 = shared_article.into();
+    fx.docs[1] = Document::new(new.meta.clone(), raw);
+    let new_id = fx.docs[1].meta.doc_id.clone();
+    fx.docs[0].meta.superseded_by = Some(new_id.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _) = common::build_and_publish(dir.path(), &fx.docs);
+    let snap = store.open_current().unwrap();
+    for mode in common::MODES {
+        let r = search(
+            &snap,
+            &request(
+                "失业保险金申领和发放的立法目的",
+                mode,
+                Some(d("2026-11-29")),
+                true,
+            ),
+        );
+        let first_articles: Vec<(&str, Status)> = r
+            .hits
+            .iter()
+            .filter(|h| h.article.as_deref() == Some("第一条"))
+            .map(|h| (h.doc_id.as_str(), h.status))
+            .collect();
+        assert!(
+            first_articles
+                .iter()
+                .any(|(id, s)| *id == new_id && *s == Status::InForce),
+            "{mode:?}: the in-force 第一条 is missing; got {first_articles:?}"
+        );
+    }
+}
+
+#[test]
+fn building_nothing_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SnapshotStore::new(dir.path());
+    assert!(store.build(&[], &common::options()).is_err());
+    assert!(store.list().unwrap().is_empty());
+    assert_eq!(store.current_id().unwrap(), None);
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
