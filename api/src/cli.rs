@@ -27,6 +27,11 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Answer a clerk's question from the knowledge base with citations; builds the
+    /// knowledge base from the corpus first if none is published (the main job).
+    Ask(commands::ask::AskArgs),
+    /// Read source folders into a new snapshot and publish it atomically.
+    Ingest(commands::ingest::IngestArgs),
     /// Search a snapshot (contract: shared/design/contracts.md).
     Search(commands::search::SearchArgs),
     /// List the documents of the published snapshot.
@@ -43,6 +48,11 @@ pub enum Command {
     /// The SM3-chained audit log.
     #[command(subcommand)]
     Audit(commands::audit::AuditCmd),
+    /// The case-system tools behind the PII boundary.
+    #[command(subcommand)]
+    Tool(commands::tool::ToolCmd),
+    /// Run the reference case system (REST + SOAP) until interrupted.
+    Casesim(commands::tool::CasesimArgs),
 }
 
 /// Index location shared by several commands.
@@ -63,8 +73,9 @@ impl IndexArg {
 /// Sets up `tracing` on stderr; `RUST_LOG` wins over `-v`.
 pub fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
-        1 => "info",
+        // qdrant-edge warns about process-wide flags it never needs embedded.
+        0 => "warn,qdrant_edge=error",
+        1 => "info,qdrant_edge=error",
         _ => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -79,6 +90,10 @@ pub fn init_tracing(verbose: u8) {
 pub fn run(cli: Cli) -> Result<ExitCode> {
     let cfg = Config::load(cli.config.as_deref())?;
     match cli.command {
+        Command::Ask(a) => commands::ask::run(&cfg, a),
+        Command::Ingest(a) => commands::ingest::run(&cfg, a),
+        Command::Tool(c) => commands::tool::run(&cfg, c),
+        Command::Casesim(a) => commands::tool::casesim(a),
         Command::Search(a) => commands::search::run(&cfg, a),
         Command::Docs(a) => commands::search::docs(&cfg, a),
         Command::Snapshot(c) => commands::snapshot::run(&cfg, c),

@@ -581,9 +581,9 @@ fn bad_input_gives_a_chinese_error_and_never_a_panic() {
     }
 }
 
-/// Writes a five-entry log under `dir/var/audit/audit.log` (the default path).
+/// Writes a five-entry log under `dir/var/audit.log` (the default path).
 fn write_log(dir: &Path) -> std::path::PathBuf {
-    let path = dir.join("var/audit/audit.log");
+    let path = dir.join("var/audit.log");
     let log = AuditLog::open(&path).unwrap();
     let steps = [
         (

@@ -15,7 +15,7 @@ use super::print_json;
 use crate::config::Config;
 
 /// Where the embedded default writes the audit log.
-pub const DEFAULT_AUDIT_LOG: &str = "var/audit/audit.log";
+pub const DEFAULT_AUDIT_LOG: &str = "var/audit.log";
 
 /// The most problems the library lists; more than that are summarised.
 const LISTED_PROBLEMS: usize = 100;
@@ -140,7 +140,7 @@ mod tests {
         let cli = crate::cli::Cli::try_parse_from(["zhiban", "audit", "verify"]).unwrap();
         match cli.command {
             crate::cli::Command::Audit(AuditCmd::Verify(a)) => {
-                assert_eq!(a.log, PathBuf::from("var/audit/audit.log"));
+                assert_eq!(a.log, PathBuf::from("var/audit.log"));
                 assert!(!a.json);
             }
             other => panic!("{other:?}"),

@@ -21,6 +21,25 @@ pub enum EvalCmd {
     Stard(StardArgs),
     /// Retrieval over a JSONL gold set (e.g. data/eval/qa_gold.jsonl).
     Retrieval(RetrievalArgs),
+    /// Metadata extraction scored against data/eval/metadata_gold.jsonl.
+    Metadata(MetadataArgs),
+}
+
+/// Arguments of `zhiban eval metadata`.
+#[derive(Debug, Args)]
+pub struct MetadataArgs {
+    /// Source folder to ingest (nothing is published).
+    #[arg(long, default_value = "data")]
+    source: PathBuf,
+    /// Gold file.
+    #[arg(long, default_value = "data/eval/metadata_gold.jsonl")]
+    gold: PathBuf,
+    /// Skip OCR (scanned documents then score as missing).
+    #[arg(long)]
+    no_ocr: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `zhiban eval stard`.
@@ -79,6 +98,7 @@ pub fn run(cfg: &Config, cmd: EvalCmd) -> Result<ExitCode> {
     match cmd {
         EvalCmd::Stard(a) => run_stard(a),
         EvalCmd::Retrieval(a) => run_retrieval(cfg, a),
+        EvalCmd::Metadata(a) => run_metadata(a),
     }
 }
 
@@ -171,6 +191,34 @@ fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
         for o in outcomes.iter().filter(|o| o.scores.recall[3] == 0.0) {
             eprintln!("miss {}: top3 {:?}", o.id, &o.top[..o.top.len().min(3)]);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_metadata(a: MetadataArgs) -> Result<ExitCode> {
+    let mut opts = zhiban_ingest::IngestOptions::default();
+    opts.tools.ocr = !a.no_ocr;
+    let out = zhiban_ingest::ingest_folder(&a.source, &opts, None)?;
+    let score = zhiban_ingest::score_metadata(&out.documents, &a.gold)?;
+    let exact_articles = score.per_field.get("article_count").copied().unwrap_or(0.0);
+    if a.json {
+        print_json(&serde_json::json!({
+            "n_gold": score.n_gold,
+            "missing": score.missing,
+            "per_field": score.per_field,
+            "mismatches": score.mismatches.iter().map(|m| serde_json::json!({
+                "source_file": m.source_file, "field": m.field, "expected": m.expected, "got": m.got
+            })).collect::<Vec<_>>(),
+        }))?;
+    } else {
+        println!("metadata n_gold={} missing={}", score.n_gold, score.missing.len());
+        for (field, rate) in &score.per_field {
+            println!("  {field:<14} {rate:.3}");
+        }
+        for m in &score.mismatches {
+            println!("  ✗ {} {}: expected {} got {}", m.source_file, m.field, m.expected, m.got);
+        }
+        println!("article counts exact on {:.1}% of documents", exact_articles * 100.0);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,10 +1,13 @@
 //! One module per command family. Each exposes clap argument types and a `run`.
 
+pub mod ask;
 pub mod audit;
 pub mod crypto;
 pub mod eval;
+pub mod ingest;
 pub mod search;
 pub mod snapshot;
+pub mod tool;
 
 use std::path::Path;
 

@@ -18,6 +18,7 @@ pub enum SnapshotCmd {
     List(IndexArg),
     /// Publish a snapshot by id.
     Publish {
+        /// Index directory.
         #[command(flatten)]
         index: IndexArg,
         /// Snapshot id.
@@ -27,6 +28,7 @@ pub enum SnapshotCmd {
     Rollback(IndexArg),
     /// Recompute checksums of a snapshot (default: the published one).
     Verify {
+        /// Index directory.
         #[command(flatten)]
         index: IndexArg,
         /// Snapshot id.

@@ -1,0 +1,104 @@
+//! `zhiban tool list|call` and `zhiban casesim`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use zhiban_tools::adapter::Transport;
+use zhiban_tools::registry::Registry;
+use zhiban_tools::runtime::CallContext;
+
+use super::print_json;
+use crate::config::Config;
+
+/// Tool subcommands.
+#[derive(Debug, Subcommand)]
+pub enum ToolCmd {
+    /// List the registered tools with their schemas.
+    List,
+    /// Call a tool: plaintext PII arguments are tokenised first, as the LLM side would send them.
+    Call(CallArgs),
+}
+
+/// Arguments of `zhiban tool call`.
+#[derive(Debug, Args)]
+pub struct CallArgs {
+    /// Tool id or Chinese name.
+    name: String,
+    /// Arguments as a JSON object.
+    #[arg(long)]
+    args: String,
+    /// Session the tokens are bound to.
+    #[arg(long, default_value = "cli")]
+    session: String,
+    /// Tenant the tokens are bound to.
+    #[arg(long, default_value = "zhiban")]
+    tenant: String,
+    /// Also print the result with PII decrypted (audited).
+    #[arg(long)]
+    reveal: bool,
+    /// Base URL of the case system (default: start the reference case system in-process).
+    #[arg(long)]
+    casesim_url: Option<String>,
+    /// rest or soap.
+    #[arg(long, default_value = "rest")]
+    transport: String,
+    /// Directory for the keyring and audit log.
+    #[arg(long, default_value = "var")]
+    var_dir: PathBuf,
+}
+
+/// Arguments of `zhiban casesim`.
+#[derive(Debug, Args)]
+pub struct CasesimArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    bind: SocketAddr,
+    /// SQLite file (default: in memory).
+    #[arg(long)]
+    database: Option<PathBuf>,
+    /// Fault spec applied to every request, e.g. `latency=200ms,error=0.1`.
+    #[arg(long)]
+    faults: Option<String>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("无法启动异步运行时")
+}
+
+/// Runs a tool subcommand.
+pub fn run(_cfg: &Config, cmd: ToolCmd) -> Result<ExitCode> {
+    match cmd {
+        ToolCmd::List => {
+            print_json(&zhiban_tools::cli::tool_list(&Registry::builtin()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ToolCmd::Call(a) => {
+            let transport = match a.transport.as_str() {
+                "rest" => Transport::Rest,
+                "soap" => Transport::Soap,
+                other => anyhow::bail!("--transport 只能是 rest 或 soap，收到 {other}"),
+            };
+            runtime()?.block_on(async {
+                let emb = zhiban_tools::cli::embedded(&a.var_dir, a.casesim_url.as_deref(), transport).await?;
+                let ctx = CallContext::new(&a.tenant, &a.session, "cli");
+                let out = zhiban_tools::cli::tool_call(&emb.runtime, &ctx, &a.name, &a.args, a.reveal).await;
+                if let Some(sim) = emb.casesim {
+                    sim.stop().await;
+                }
+                print_json(&out?)?;
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+    }
+}
+
+/// Runs `zhiban casesim` until interrupted.
+pub fn casesim(a: CasesimArgs) -> Result<ExitCode> {
+    let cfg = zhiban_casesim::Config { bind: a.bind, database: a.database, faults: a.faults, ..Default::default() };
+    eprintln!("参考受理系统（casesim）监听 http://{}（REST: POST /rest/{{op}}，SOAP: POST /soap）", a.bind);
+    runtime()?.block_on(zhiban_tools::cli::casesim_serve(cfg))?;
+    Ok(ExitCode::SUCCESS)
+}
