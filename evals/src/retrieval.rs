@@ -84,6 +84,8 @@ pub struct HarnessOptions {
     pub default_as_of: NaiveDate,
     /// Split name in the report.
     pub split: String,
+    /// Only these kinds (empty = all).
+    pub kinds: Vec<zhiban_knowledge::DocKind>,
 }
 
 /// Per-query outcome, for reports that list failures.
@@ -117,7 +119,7 @@ pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Res
     for q in set.iter().filter(|q| q.answerable && !q.gold.is_empty()) {
         let gold: Vec<String> = q.gold.iter().map(keys_of).collect();
         let as_of = q.as_of.unwrap_or(opts.default_as_of);
-        let filter = Filter { valid_on: Some(as_of), ..Default::default() };
+        let filter = Filter { valid_on: Some(as_of), kinds: opts.kinds.clone(), ..Default::default() };
         let text = if opts.expand_aliases {
             snapshot.expansions().expand(&q.question).unwrap_or_else(|| q.question.clone())
         } else {

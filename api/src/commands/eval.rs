@@ -88,6 +88,9 @@ pub struct RetrievalArgs {
     /// List the queries whose gold is not in the top 10.
     #[arg(long)]
     misses: bool,
+    /// Only these kinds (comma-separated; default all).
+    #[arg(long, value_delimiter = ',')]
+    kind: Vec<String>,
     /// JSON output.
     #[arg(long)]
     json: bool,
@@ -183,7 +186,17 @@ fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
         mode,
         expand_aliases: !a.no_expand,
         default_as_of: a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
-        split: if a.no_expand { "no-expand".into() } else { "expand".into() },
+        split: format!(
+            "{}{}",
+            if a.no_expand { "no-expand" } else { "expand" },
+            if a.kind.is_empty() { String::new() } else { format!(":{}", a.kind.join("+")) }
+        ),
+        kinds: a
+            .kind
+            .iter()
+            .map(|k| k.parse())
+            .collect::<Result<Vec<_>, _>>()
+            .context("--kind 只能是 policy、guide、case、catalog")?,
     };
     let (report, outcomes) = retrieval::run(&set, &snap, &opts)?;
     print_report(&report, a.json)?;
