@@ -18,4 +18,3 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-cargo nextest run --workspace --no-fail-fast "$@"
+command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+# Doctests first, so that nextest's summary is the run's closing line.
 cargo test --workspace --doc --quiet
+cargo nextest run --workspace --no-fail-fast "$@"

@@ -134,24 +134,6 @@ fn decision_json(d: &Decision) -> Value {
     })
 }
 
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let inner: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
-}
 
 /// FNV-1a of a string, hex; stable across processes (used for request fingerprints).
 pub fn fingerprint(s: &str) -> String {
@@ -165,7 +147,7 @@ pub fn fingerprint(s: &str) -> String {
 
 /// Fingerprint of a JSON value independent of key order.
 pub fn value_fingerprint(v: &Value) -> String {
-    fingerprint(&canonical(v))
+    fingerprint(&zhiban_wire::canonical_json(v))
 }
 
 impl Ops {

@@ -164,6 +164,9 @@ pub async fn embedded(
     casesim_url: Option<&str>,
     transport: Transport,
 ) -> Result<Embedded> {
+    // GB/T 39786 expects the cipher to prove itself before use: a failed known-answer
+    // test stops start-up before any key is loaded or any PII is touched.
+    zhiban_pii::selftest().map_err(Error::Pii)?;
     std::fs::create_dir_all(var_dir).map_err(|source| Error::Io {
         path: var_dir.to_path_buf(),
         source,
@@ -198,5 +201,6 @@ pub async fn embedded(
 /// # Errors
 /// Bind or database errors.
 pub async fn casesim_serve(cfg: zhiban_casesim::Config) -> Result<()> {
+    zhiban_pii::selftest().map_err(Error::Pii)?;
     Ok(zhiban_casesim::serve(cfg).await?)
 }

@@ -308,24 +308,6 @@ fn seal_free_text(vault: &Vault, scope: &TokenScope, v: &mut Value) -> Result<()
     Ok(())
 }
 
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            let inner: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{}:{}", Value::String((*k).clone()), canonical(&m[*k])))
-                .collect();
-            format!("{{{}}}", inner.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
-}
 
 /// The idempotency key of a write: SM3 over tenant, session, tool and the canonical plaintext
 /// arguments, so that re-sending the same application (even with freshly sealed tokens) reuses it.
@@ -335,7 +317,7 @@ fn derive_key(ctx: &CallContext, spec: &ToolSpec, plain: &Map<String, Value>) ->
         ctx.tenant,
         ctx.session,
         spec.id,
-        canonical(&Value::Object(plain.clone()))
+        zhiban_wire::canonical_json(&Value::Object(plain.clone()))
     );
     let h = zhiban_pii::sm3_hex(material.as_bytes());
     format!("zb-{}", &h[..32.min(h.len())])
