@@ -37,7 +37,11 @@ pub struct IndexSection {
 
 impl Default for IndexSection {
     fn default() -> Self {
-        IndexSection { dir: PathBuf::from("var/index"), data_dir: PathBuf::from("data"), keep: 3 }
+        IndexSection {
+            dir: PathBuf::from("var/index"),
+            data_dir: PathBuf::from("data"),
+            keep: 3,
+        }
     }
 }
 
@@ -83,11 +87,15 @@ impl Config {
     /// Loads `path`, or `$ZHIBAN_CONFIG`, or `./zhiban.toml` when present, then applies
     /// `ZHIBAN_SECTION__KEY` variables.
     pub fn load(path: Option<&Path>) -> Result<Self> {
-        let explicit = path.map(Path::to_path_buf).or_else(|| std::env::var_os("ZHIBAN_CONFIG").map(PathBuf::from));
+        let explicit = path
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os("ZHIBAN_CONFIG").map(PathBuf::from));
         let mut value: toml::Table = match &explicit {
             Some(p) => {
-                let text = std::fs::read_to_string(p).with_context(|| format!("读取配置文件 {} 失败", p.display()))?;
-                text.parse().with_context(|| format!("配置文件 {} 不是有效的 TOML", p.display()))?
+                let text = std::fs::read_to_string(p)
+                    .with_context(|| format!("读取配置文件 {} 失败", p.display()))?;
+                text.parse()
+                    .with_context(|| format!("配置文件 {} 不是有效的 TOML", p.display()))?
             }
             None => match std::fs::read_to_string("zhiban.toml") {
                 Ok(text) => text.parse().context("zhiban.toml 不是有效的 TOML")?,
@@ -95,7 +103,9 @@ impl Config {
             },
         };
         apply_env(&mut value, std::env::vars());
-        let cfg: Config = toml::Value::Table(value).try_into().context("配置项类型不正确")?;
+        let cfg: Config = toml::Value::Table(value)
+            .try_into()
+            .context("配置项类型不正确")?;
         Ok(cfg)
     }
 }
@@ -103,8 +113,12 @@ impl Config {
 /// Applies `ZHIBAN_SECTION__KEY=value` pairs (numbers are parsed when they look like numbers).
 fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
     for (k, v) in vars {
-        let Some(rest) = k.strip_prefix("ZHIBAN_") else { continue };
-        let Some((section, key)) = rest.split_once("__") else { continue };
+        let Some(rest) = k.strip_prefix("ZHIBAN_") else {
+            continue;
+        };
+        let Some((section, key)) = rest.split_once("__") else {
+            continue;
+        };
         let section = section.to_lowercase();
         let key = key.to_lowercase();
         let entry = table

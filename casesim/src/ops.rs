@@ -134,7 +134,6 @@ fn decision_json(d: &Decision) -> Value {
     })
 }
 
-
 /// FNV-1a of a string, hex; stable across processes (used for request fingerprints).
 pub fn fingerprint(s: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

@@ -6,7 +6,10 @@ use zhiban_evals::stard;
 use zhiban_knowledge::Mode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = std::env::args().nth(1).map(std::path::PathBuf::from).unwrap_or_else(stard::default_dir);
+    let dir = std::env::args()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(stard::default_dir);
     let bench = stard::Stard::load(&dir)?;
     let tmp = tempfile::tempdir()?;
     let mut opts = bench.build_options();

@@ -17,7 +17,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The benchmark files are not there.
-    #[error("benchmark not found at {0} (it lives in ../shared/benchmarks; a clone without ../shared cannot run it)")]
+    #[error(
+        "benchmark not found at {0} (it lives in ../shared/benchmarks; a clone without ../shared cannot run it)"
+    )]
     MissingBenchmark(PathBuf),
     /// A file could not be read.
     #[error("cannot read {path}: {source}")]

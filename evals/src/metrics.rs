@@ -44,8 +44,14 @@ pub fn score(ranked: &[String], gold: &[String]) -> QueryScores {
         .filter(|(_, id)| gold.contains(*id))
         .map(|(i, _)| 1.0 / ((i as f64 + 2.0).log2()))
         .sum();
-    let ideal: f64 = (0..gold.len().min(10)).map(|i| 1.0 / ((i as f64 + 2.0).log2())).sum();
-    QueryScores { recall, rr, ndcg: dcg / ideal }
+    let ideal: f64 = (0..gold.len().min(10))
+        .map(|i| 1.0 / ((i as f64 + 2.0).log2()))
+        .sum();
+    QueryScores {
+        recall,
+        rr,
+        ndcg: dcg / ideal,
+    }
 }
 
 /// Mean of per-query scores.
@@ -110,7 +116,7 @@ mod tests {
     #[test]
     fn ideal_dcg_caps_at_ten_gold() {
         let gold: Vec<String> = (0..12).map(|i| format!("g{i}")).collect();
-        let q = score(&gold[..10].to_vec(), &gold);
+        let q = score(&gold[..10], &gold);
         assert!((q.ndcg - 1.0).abs() < 1e-12);
         assert!((q.recall[3] - 10.0 / 12.0).abs() < 1e-12);
     }

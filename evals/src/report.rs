@@ -45,7 +45,17 @@ pub struct RetrievalReport {
 
 impl RetrievalReport {
     /// Assembles a report from mean scores and raw latencies (ms).
-    pub fn new(suite: &str, split: &str, mode: &str, mean: QueryScores, n_queries: usize, n_docs: usize, latencies_ms: &[f64], build_s: f64) -> Self {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        suite: &str,
+        split: &str,
+        mode: &str,
+        mean: QueryScores,
+        n_queries: usize,
+        n_docs: usize,
+        latencies_ms: &[f64],
+        build_s: f64,
+    ) -> Self {
         let r4 = |x: f64| (x * 10_000.0).round() / 10_000.0;
         let r3 = |x: f64| (x * 1_000.0).round() / 1_000.0;
         RetrievalReport {

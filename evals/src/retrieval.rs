@@ -63,12 +63,19 @@ fn yes() -> bool {
 /// # Errors
 /// Unreadable file or a malformed line (with its number).
 pub fn load(path: &Path) -> Result<Vec<GoldQuery>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
         .map(|(i, l)| {
-            serde_json::from_str(l).map_err(|e| Error::BadLine { path: path.to_path_buf(), line: i + 1, message: e.to_string() })
+            serde_json::from_str(l).map_err(|e| Error::BadLine {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: e.to_string(),
+            })
         })
         .collect()
 }
@@ -102,8 +109,14 @@ pub struct QueryOutcome {
 fn keys_of(g: &Gold) -> String {
     match g {
         Gold::Id(s) => s.clone(),
-        Gold::Article { source_file, article: Some(a) } => format!("{source_file}#{a}"),
-        Gold::Article { source_file, article: None } => source_file.clone(),
+        Gold::Article {
+            source_file,
+            article: Some(a),
+        } => format!("{source_file}#{a}"),
+        Gold::Article {
+            source_file,
+            article: None,
+        } => source_file.clone(),
     }
 }
 
@@ -111,7 +124,11 @@ fn keys_of(g: &Gold) -> String {
 ///
 /// # Errors
 /// Retrieval failures.
-pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Result<(RetrievalReport, Vec<QueryOutcome>)> {
+pub fn run(
+    set: &[GoldQuery],
+    snapshot: &Snapshot,
+    opts: &HarnessOptions,
+) -> Result<(RetrievalReport, Vec<QueryOutcome>)> {
     let mut scores = Vec::new();
     let mut lat = Vec::new();
     let mut outcomes = Vec::new();
@@ -119,9 +136,16 @@ pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Res
     for q in set.iter().filter(|q| q.answerable && !q.gold.is_empty()) {
         let gold: Vec<String> = q.gold.iter().map(keys_of).collect();
         let as_of = q.as_of.unwrap_or(opts.default_as_of);
-        let filter = Filter { valid_on: Some(as_of), kinds: opts.kinds.clone(), ..Default::default() };
+        let filter = Filter {
+            valid_on: Some(as_of),
+            kinds: opts.kinds.clone(),
+            ..Default::default()
+        };
         let text = if opts.expand_aliases {
-            snapshot.expansions().expand(&q.question).unwrap_or_else(|| q.question.clone())
+            snapshot
+                .expansions()
+                .expand(&q.question)
+                .unwrap_or_else(|| q.question.clone())
         } else {
             q.question.clone()
         };
@@ -136,7 +160,11 @@ pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Res
                 let candidates = [
                     r.chunk_id.clone(),
                     m.doc_id.clone(),
-                    format!("{}#{}", m.source_file, r.article.clone().unwrap_or_default()),
+                    format!(
+                        "{}#{}",
+                        m.source_file,
+                        r.article.clone().unwrap_or_default()
+                    ),
                     m.source_file.clone(),
                 ];
                 // A gold label naming a whole item ("二、") also covers its sub-items
@@ -155,10 +183,23 @@ pub fn run(set: &[GoldQuery], snapshot: &Snapshot, opts: &HarnessOptions) -> Res
             .collect();
         let s = score(&top, &gold);
         scores.push(s);
-        outcomes.push(QueryOutcome { id: q.id.clone(), scores: s, top });
+        outcomes.push(QueryOutcome {
+            id: q.id.clone(),
+            scores: s,
+            top,
+        });
     }
     let mode = format!("{:?}", opts.mode).to_lowercase();
-    let report = RetrievalReport::new("retrieval", &opts.split, &mode, mean(&scores), scores.len(), docs.len(), &lat, 0.0);
+    let report = RetrievalReport::new(
+        "retrieval",
+        &opts.split,
+        &mode,
+        mean(&scores),
+        scores.len(),
+        docs.len(),
+        &lat,
+        0.0,
+    );
     Ok((report, outcomes))
 }
 

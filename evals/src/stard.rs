@@ -13,7 +13,8 @@ use std::time::Instant;
 use serde::Deserialize;
 use zhiban_knowledge::lexical::Bm25Params;
 use zhiban_knowledge::{
-    BuildOptions, DocKind, Document, DocumentMeta, Filter, FusionParams, Mode, Snapshot, SnapshotStore,
+    BuildOptions, DocKind, Document, DocumentMeta, Filter, FusionParams, Mode, Snapshot,
+    SnapshotStore,
 };
 
 use crate::metrics::{QueryScores, mean, score};
@@ -55,7 +56,10 @@ struct RawQuery {
 }
 
 fn read(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 impl Stard {
@@ -70,7 +74,10 @@ impl Stard {
             return Err(Error::MissingBenchmark(dir.to_path_buf()));
         }
         let raw: Vec<RawQuery> =
-            serde_json::from_str(&read(&qp)?).map_err(|source| Error::Json { path: qp.clone(), source })?;
+            serde_json::from_str(&read(&qp)?).map_err(|source| Error::Json {
+                path: qp.clone(),
+                source,
+            })?;
         let mut corpus: Vec<(String, String)> = Vec::new();
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut queries = Vec::with_capacity(raw.len());
@@ -82,16 +89,30 @@ impl Stard {
                     corpus.push((name.clone(), format!("{name}\n{body}")));
                 }
             }
-            queries.push(StardQuery { id: q.query_id, text: q.question, gold: q.match_name });
+            queries.push(StardQuery {
+                id: q.query_id,
+                text: q.question,
+                gold: q.match_name,
+            });
         }
         let dev = read(&dir.join("qrels.dev.tsv"))?
             .lines()
             .filter_map(|l| l.split('\t').next()?.trim().parse::<u64>().ok())
             .collect();
         let stopwords = read(&dir.join("cn_stopwords.txt"))
-            .map(|s| s.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect())
+            .map(|s| {
+                s.lines()
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        Ok(Stard { queries, corpus, dev, stopwords })
+        Ok(Stard {
+            queries,
+            corpus,
+            dev,
+            stopwords,
+        })
     }
 
     /// The corpus as knowledge documents (one chunk each, no dates: always valid).
@@ -114,8 +135,10 @@ impl Stard {
     /// near-duplicate collapsing off (distinct statutes may share wording, and the
     /// benchmark scores ids, not what a clerk reads).
     pub fn build_options(&self) -> BuildOptions {
-        let mut o = BuildOptions::default();
-        o.stopwords = Some(self.stopwords.clone());
+        let mut o = BuildOptions {
+            stopwords: Some(self.stopwords.clone()),
+            ..BuildOptions::default()
+        };
         o.fusion.dedup_threshold = 2.0;
         // Here the title is the article name, which is already the body's first
         // line: boosting it again only favours every article of a named law
@@ -145,8 +168,20 @@ pub fn build(stard: &Stard, index_dir: &Path, options: &BuildOptions) -> Result<
 ///
 /// # Errors
 /// Retrieval failures.
-pub fn run(stard: &Stard, snapshot: &Snapshot, mode: Mode, build_s: f64) -> Result<Vec<RetrievalReport>> {
-    run_with(stard, snapshot, mode, build_s, &snapshot.fusion(), &snapshot.bm25())
+pub fn run(
+    stard: &Stard,
+    snapshot: &Snapshot,
+    mode: Mode,
+    build_s: f64,
+) -> Result<Vec<RetrievalReport>> {
+    run_with(
+        stard,
+        snapshot,
+        mode,
+        build_s,
+        &snapshot.fusion(),
+        &snapshot.bm25(),
+    )
 }
 
 /// [`run`] with explicit fusion and BM25 parameters (for tuning on the dev split).
@@ -187,11 +222,31 @@ pub fn run_with(
     }
     let mode_name = format!("{mode:?}").to_lowercase();
     let n_docs = stard.corpus.len();
-    let all = RetrievalReport::new("stard", "all", &mode_name, mean(&scores), scores.len(), n_docs, &lat, build_s);
-    let idx: Vec<usize> = (0..stard.queries.len()).filter(|&i| stard.dev.contains(&stard.queries[i].id)).collect();
+    let all = RetrievalReport::new(
+        "stard",
+        "all",
+        &mode_name,
+        mean(&scores),
+        scores.len(),
+        n_docs,
+        &lat,
+        build_s,
+    );
+    let idx: Vec<usize> = (0..stard.queries.len())
+        .filter(|&i| stard.dev.contains(&stard.queries[i].id))
+        .collect();
     let dev_scores: Vec<QueryScores> = idx.iter().map(|&i| scores[i]).collect();
     let dev_lat: Vec<f64> = idx.iter().map(|&i| lat[i]).collect();
-    let dev = RetrievalReport::new("stard", "dev", &mode_name, mean(&dev_scores), dev_scores.len(), n_docs, &dev_lat, build_s);
+    let dev = RetrievalReport::new(
+        "stard",
+        "dev",
+        &mode_name,
+        mean(&dev_scores),
+        dev_scores.len(),
+        n_docs,
+        &dev_lat,
+        build_s,
+    );
     Ok(vec![all, dev])
 }
 

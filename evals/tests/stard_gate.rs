@@ -13,7 +13,10 @@ fn bm25_and_hybrid_beat_the_peers_on_stard() {
     let bench = match stard::Stard::load(&dir) {
         Ok(b) => b,
         Err(zhiban_evals::Error::MissingBenchmark(p)) => {
-            eprintln!("skipped: STARD benchmark not found at {} (it lives in ../shared)", p.display());
+            eprintln!(
+                "skipped: STARD benchmark not found at {} (it lives in ../shared)",
+                p.display()
+            );
             return;
         }
         Err(e) => panic!("{e}"),
@@ -24,7 +27,15 @@ fn bm25_and_hybrid_beat_the_peers_on_stard() {
     let tmp = tempfile::tempdir().unwrap();
     let (snap, _) = stard::build(&bench, tmp.path(), &bench.build_options()).unwrap();
     let bm25 = stard::run(&bench, &snap, Mode::Bm25, 0.0).unwrap();
-    assert!(bm25[0].ndcg_10 >= 0.489, "BM25 nDCG@10 {} fell below the peers' 0.489", bm25[0].ndcg_10);
+    assert!(
+        bm25[0].ndcg_10 >= 0.489,
+        "BM25 nDCG@10 {} fell below the peers' 0.489",
+        bm25[0].ndcg_10
+    );
     let hybrid = stard::run(&bench, &snap, Mode::Hybrid, 0.0).unwrap();
-    assert!(hybrid[0].ndcg_10 >= 0.50, "hybrid nDCG@10 {}", hybrid[0].ndcg_10);
+    assert!(
+        hybrid[0].ndcg_10 >= 0.50,
+        "hybrid nDCG@10 {}",
+        hybrid[0].ndcg_10
+    );
 }

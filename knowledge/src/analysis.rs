@@ -174,8 +174,7 @@ fn for_each_bigram(norm: &str, mut f: impl FnMut(&str, usize, usize)) {
             if j == i {
                 f(&norm[b..end_of(i)], b, end_of(i));
             } else {
-                for k in i..j {
-                    let (s, _) = chars[k];
+                for (k, &(s, _)) in chars.iter().enumerate().take(j).skip(i) {
                     let e = end_of(k + 1);
                     f(&norm[s..e], s, e);
                 }
@@ -210,7 +209,10 @@ pub struct VecTokenStream {
 
 impl VecTokenStream {
     fn new(tokens: Vec<Token>) -> Self {
-        VecTokenStream { tokens, index: usize::MAX }
+        VecTokenStream {
+            tokens,
+            index: usize::MAX,
+        }
     }
 }
 
@@ -290,9 +292,17 @@ mod tests {
     #[test]
     fn user_words_stay_whole() {
         let plain = Analyzer::new();
-        assert!(!plain.words("支内回沪帮困补助怎么申请").contains(&"支内回沪帮困补助".to_string()));
+        assert!(
+            !plain
+                .words("支内回沪帮困补助怎么申请")
+                .contains(&"支内回沪帮困补助".to_string())
+        );
         let a = Analyzer::with_user_words(
-            &[UserWord { word: "支内回沪帮困补助".into(), freq: None, tag: Some("nz".into()) }],
+            &[UserWord {
+                word: "支内回沪帮困补助".into(),
+                freq: None,
+                tag: Some("nz".into()),
+            }],
             DEFAULT_STOPWORDS.lines(),
         );
         let w = a.words("支内回沪帮困补助怎么申请");

@@ -33,7 +33,12 @@ pub enum DocKind {
 
 impl DocKind {
     /// All kinds, in a stable order.
-    pub const ALL: [DocKind; 4] = [DocKind::Policy, DocKind::Guide, DocKind::Case, DocKind::Catalog];
+    pub const ALL: [DocKind; 4] = [
+        DocKind::Policy,
+        DocKind::Guide,
+        DocKind::Case,
+        DocKind::Catalog,
+    ];
 
     /// The lower-case name used on the wire and in the index.
     pub fn as_str(self) -> &'static str {
@@ -460,7 +465,11 @@ mod tests {
             title: "上海市失业保险办法".into(),
             ..Default::default()
         };
-        let chunks = vec![(Some("第一条".to_string()), vec!["第一条".to_string()], "第一条 为了……".to_string())];
+        let chunks = vec![(
+            Some("第一条".to_string()),
+            vec!["第一条".to_string()],
+            "第一条 为了……".to_string(),
+        )];
         let a = Document::new(m.clone(), chunks.clone());
         let b = Document::new(m.clone(), chunks);
         assert_eq!(a.meta.doc_id, b.meta.doc_id);

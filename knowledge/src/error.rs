@@ -69,11 +69,17 @@ pub enum Error {
 impl Error {
     /// Wraps an I/O error with the path it happened on.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
     /// Wraps a JSON error with the file it happened in.
     pub fn json(path: impl Into<PathBuf>, source: serde_json::Error) -> Self {
-        Error::Json { path: path.into(), source }
+        Error::Json {
+            path: path.into(),
+            source,
+        }
     }
 }
 

@@ -22,7 +22,12 @@ impl QueryExpansion {
             .map(|(a, c)| (a.trim().to_string(), c.trim().to_string()))
             .filter(|(a, c)| a.chars().count() >= 2 && !c.is_empty() && a != c)
             .collect();
-        entries.sort_by(|a, b| b.0.chars().count().cmp(&a.0.chars().count()).then_with(|| a.cmp(b)));
+        entries.sort_by(|a, b| {
+            b.0.chars()
+                .count()
+                .cmp(&a.0.chars().count())
+                .then_with(|| a.cmp(b))
+        });
         entries.dedup();
         QueryExpansion { entries }
     }
@@ -52,7 +57,9 @@ impl QueryExpansion {
                 continue;
             }
             // A shorter alias inside a longer one already matched adds nothing.
-            if covered.iter().any(|c| c.contains(alias.as_str())) || out.contains(canonical.as_str()) {
+            if covered.iter().any(|c| c.contains(alias.as_str()))
+                || out.contains(canonical.as_str())
+            {
                 continue;
             }
             covered.push(alias);
@@ -70,8 +77,14 @@ mod tests {
     #[test]
     fn alias_adds_canonical_name_once() {
         let e = QueryExpansion::new([
-            ("支内回沪补贴".to_string(), "本市支援外地建设退休（职）回沪定居人员帮困补助".to_string()),
-            ("支内".to_string(), "本市支援外地建设退休（职）回沪定居人员帮困补助".to_string()),
+            (
+                "支内回沪补贴".to_string(),
+                "本市支援外地建设退休（职）回沪定居人员帮困补助".to_string(),
+            ),
+            (
+                "支内".to_string(),
+                "本市支援外地建设退休（职）回沪定居人员帮困补助".to_string(),
+            ),
             ("长护险".to_string(), "长期护理保险".to_string()),
         ]);
         let q = e.expand("支内回沪补贴怎么申请").unwrap();

@@ -18,7 +18,7 @@ use std::path::Path;
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, RangeQuery, TermQuery};
 use tantivy::schema::{
-    Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions, FAST,
+    FAST, Field, INDEXED, IndexRecordOption, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
 
@@ -45,7 +45,12 @@ pub struct Bm25Params {
 
 impl Default for Bm25Params {
     fn default() -> Self {
-        Bm25Params { title: 0.5, article: 0.5, body: 1.0, grams: 0.35 }
+        Bm25Params {
+            title: 0.5,
+            article: 0.5,
+            body: 1.0,
+            grams: 0.35,
+        }
     }
 }
 
@@ -111,8 +116,15 @@ pub struct AnalyzedQuery {
 impl AnalyzedQuery {
     /// Analyses `text` with `analyzer`.
     pub fn new(analyzer: &Analyzer, text: &str, with_grams: bool) -> Self {
-        let grams = if with_grams { count(analyzer.bigrams(text)) } else { Vec::new() };
-        AnalyzedQuery { words: count(analyzer.words(text)), grams }
+        let grams = if with_grams {
+            count(analyzer.bigrams(text))
+        } else {
+            Vec::new()
+        };
+        AnalyzedQuery {
+            words: count(analyzer.words(text)),
+            grams,
+        }
     }
 
     /// True when the query has no searchable token.
@@ -177,7 +189,9 @@ pub struct LexicalIndex {
 
 impl std::fmt::Debug for LexicalIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LexicalIndex").field("segments", &self.seg_idx.len()).finish()
+        f.debug_struct("LexicalIndex")
+            .field("segments", &self.seg_idx.len())
+            .finish()
     }
 }
 
@@ -187,7 +201,10 @@ impl LexicalIndex {
         let index = Index::open_in_dir(dir)?;
         register(&index, analyzer);
         let (_, fields) = schema();
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
         let searcher = reader.searcher();
         let mut seg_idx = Vec::with_capacity(searcher.segment_readers().len());
         for seg in searcher.segment_readers() {
@@ -197,7 +214,11 @@ impl LexicalIndex {
                 .collect();
             seg_idx.push(table);
         }
-        Ok(LexicalIndex { reader, fields, seg_idx })
+        Ok(LexicalIndex {
+            reader,
+            fields,
+            seg_idx,
+        })
     }
 
     /// Top `limit` chunks for `query` under `filter`: `(chunk position, BM25 score)`.
@@ -218,8 +239,14 @@ impl LexicalIndex {
                 return;
             }
             for (t, n) in tokens {
-                let q = TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::WithFreqs);
-                should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), weight * *n as f32))));
+                let q = TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::WithFreqs,
+                );
+                should.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(q), weight * *n as f32)),
+                ));
             }
         };
         add(f.title, &query.words, p.title);
@@ -268,7 +295,11 @@ impl LexicalIndex {
             Box::new(BooleanQuery::new(clauses))
         };
         if !filter.kinds.is_empty() {
-            let kinds: Vec<String> = filter.kinds.iter().map(|k| k.as_str().to_string()).collect();
+            let kinds: Vec<String> = filter
+                .kinds
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect();
             out.push(any_of(f.kind, &kinds));
         }
         if !filter.matter_codes.is_empty() {

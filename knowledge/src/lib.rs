@@ -36,4 +36,6 @@ pub use document::{Chunk, DocKind, Document, DocumentMeta, EndReason, Level, Sta
 pub use error::{Error, Result};
 pub use filter::Filter;
 pub use retrieve::{FusionParams, Hit, Mode, SearchRequest, SearchResult};
-pub use snapshot::{BuildOptions, Built, EmbeddingBackend, Manifest, Snapshot, SnapshotStore, VectorBackend};
+pub use snapshot::{
+    BuildOptions, Built, EmbeddingBackend, Manifest, Snapshot, SnapshotStore, VectorBackend,
+};

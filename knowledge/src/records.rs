@@ -68,9 +68,15 @@ impl ChunkRecord {
     pub fn passes(&self, filter: &Filter) -> bool {
         (filter.kinds.is_empty() || filter.kinds.contains(&self.kind))
             && (filter.matter_codes.is_empty()
-                || self.matter_codes.iter().any(|m| filter.matter_codes.contains(m)))
+                || self
+                    .matter_codes
+                    .iter()
+                    .any(|m| filter.matter_codes.contains(m)))
             && (filter.departments.is_empty()
-                || self.department.as_ref().is_some_and(|d| filter.departments.contains(d)))
+                || self
+                    .department
+                    .as_ref()
+                    .is_some_and(|d| filter.departments.contains(d)))
             && filter.valid_on.is_none_or(|day| {
                 self.valid_from.is_none_or(|f| f <= day) && self.valid_until.is_none_or(|u| day < u)
             })
@@ -86,7 +92,10 @@ pub fn validity(meta: &DocumentMeta) -> (Option<NaiveDate>, Option<NaiveDate>) {
     match meta.status_override {
         Some(Status::InForce) | None => (from, until),
         Some(Status::NotYetEffective) => (from.or(Some(NaiveDate::MAX)), until),
-        Some(_) => (from.or(Some(NaiveDate::MIN)), Some(from.unwrap_or(NaiveDate::MIN))),
+        Some(_) => (
+            from.or(Some(NaiveDate::MIN)),
+            Some(from.unwrap_or(NaiveDate::MIN)),
+        ),
     }
 }
 
@@ -134,8 +143,11 @@ mod tests {
 
     #[test]
     fn minhash_separates_near_duplicates_from_different_texts() {
-        let a = minhash("第八条 失业人员符合下列条件的，可以申领失业保险金：（一）按照规定参加失业保险");
-        let b = minhash("第八条 失业人员符合下列条件的，可以申领失业保险金：（一）按规定参加失业保险");
+        let a = minhash(
+            "第八条 失业人员符合下列条件的，可以申领失业保险金：（一）按照规定参加失业保险",
+        );
+        let b =
+            minhash("第八条 失业人员符合下列条件的，可以申领失业保险金：（一）按规定参加失业保险");
         let c = minhash("第三条 养老服务补贴按照老年照护需求评估等级确定补贴标准");
         assert!(minhash_similarity(&a, &b) >= 0.6);
         assert!(minhash_similarity(&a, &c) <= 0.2);

@@ -191,14 +191,32 @@ impl Snapshot {
     /// # Errors
     /// Index or vector-store failures, or a remote embedder failing.
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResult> {
-        let as_of = req.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+        let as_of = req
+            .as_of
+            .unwrap_or_else(|| chrono::Local::now().date_naive());
         let mut filter = req.filter.clone();
-        filter.valid_on = if req.include_not_current { None } else { Some(as_of) };
-        let expanded = if req.expand_aliases { self.expansions().expand(&req.query) } else { None };
+        filter.valid_on = if req.include_not_current {
+            None
+        } else {
+            Some(as_of)
+        };
+        let expanded = if req.expand_aliases {
+            self.expansions().expand(&req.query)
+        } else {
+            None
+        };
         let text = expanded.as_deref().unwrap_or(&req.query);
         let ranked = self.rank(text, req.mode, &filter, req.k, req.level_boost)?;
-        let hits = ranked.into_iter().map(|(i, score)| self.hit(i, score, as_of)).collect();
-        Ok(SearchResult { snapshot: self.id().to_string(), as_of, expanded_query: expanded, hits })
+        let hits = ranked
+            .into_iter()
+            .map(|(i, score)| self.hit(i, score, as_of))
+            .collect();
+        Ok(SearchResult {
+            snapshot: self.id().to_string(),
+            as_of,
+            expanded_query: expanded,
+            hits,
+        })
     }
 
     /// Ranked chunk positions for `text`; the core of [`Snapshot::search`], exposed
@@ -206,8 +224,23 @@ impl Snapshot {
     ///
     /// # Errors
     /// As [`Snapshot::search`].
-    pub fn rank(&self, text: &str, mode: Mode, filter: &Filter, k: usize, level_boost: bool) -> Result<Vec<(u32, f32)>> {
-        self.rank_with(text, mode, filter, k, level_boost, &self.fusion(), &self.bm25())
+    pub fn rank(
+        &self,
+        text: &str,
+        mode: Mode,
+        filter: &Filter,
+        k: usize,
+        level_boost: bool,
+    ) -> Result<Vec<(u32, f32)>> {
+        self.rank_with(
+            text,
+            mode,
+            filter,
+            k,
+            level_boost,
+            &self.fusion(),
+            &self.bm25(),
+        )
     }
 
     /// [`Snapshot::rank`] with explicit fusion and BM25 parameters, for tuning on a
@@ -234,16 +267,29 @@ impl Snapshot {
             Mode::Vector => self.vector_channel(text, &analyzed, filter, n)?,
             Mode::Hybrid => {
                 let lex = self.lexical().search(&analyzed, filter, n, bm25)?;
-                let feedback: Vec<u32> = lex.iter().take(fusion.prf_docs).map(|(i, _)| *i).collect();
-                let vec = self.vector_channel_prf(text, &analyzed, filter, n, &feedback, fusion.prf_weight)?;
+                let feedback: Vec<u32> =
+                    lex.iter().take(fusion.prf_docs).map(|(i, _)| *i).collect();
+                let vec = self.vector_channel_prf(
+                    text,
+                    &analyzed,
+                    filter,
+                    n,
+                    &feedback,
+                    fusion.prf_weight,
+                )?;
                 let a: Vec<u32> = lex.iter().map(|(i, _)| *i).collect();
                 let b: Vec<u32> = vec.iter().map(|(i, _)| *i).collect();
-                rrf(&[(&a, fusion.bm25_weight), (&b, fusion.vector_weight)], fusion.rrf_k)
+                rrf(
+                    &[(&a, fusion.bm25_weight), (&b, fusion.vector_weight)],
+                    fusion.rrf_k,
+                )
             }
         };
         if level_boost {
             for (i, s) in &mut fused {
-                let w = self.records()[*i as usize].level.map_or(1.0, Level::authority_weight);
+                let w = self.records()[*i as usize]
+                    .level
+                    .map_or(1.0, Level::authority_weight);
                 *s *= w;
             }
             fused.sort_by(|a, b| b.1.total_cmp(&a.1));
@@ -251,7 +297,13 @@ impl Snapshot {
         Ok(self.collapse(fused, k, fusion.dedup_threshold))
     }
 
-    fn vector_channel(&self, text: &str, analyzed: &AnalyzedQuery, filter: &Filter, n: usize) -> Result<Vec<(u32, f32)>> {
+    fn vector_channel(
+        &self,
+        text: &str,
+        analyzed: &AnalyzedQuery,
+        filter: &Filter,
+        n: usize,
+    ) -> Result<Vec<(u32, f32)>> {
         self.vector_channel_prf(text, analyzed, filter, n, &[], 0.0)
     }
 

@@ -38,7 +38,9 @@ use crate::expansion::QueryExpansion;
 use crate::lexical::{self, Bm25Params, LexicalIndex};
 use crate::records::ChunkRecord;
 use crate::retrieve::FusionParams;
-use crate::vector::{EdgeStore, QdrantStore, QdrantStoreConfig, VectorPayload, VectorPoint, VectorStore};
+use crate::vector::{
+    EdgeStore, QdrantStore, QdrantStoreConfig, VectorPayload, VectorPoint, VectorStore,
+};
 
 const CURRENT: &str = "CURRENT";
 const HISTORY: &str = "HISTORY";
@@ -193,10 +195,17 @@ fn sync_dir(dir: &Path) {
     }
 }
 
-fn analyzer_from(user_words: &[(String, Option<usize>, Option<String>)], stopwords: &Option<Vec<String>>) -> Analyzer {
+fn analyzer_from(
+    user_words: &[(String, Option<usize>, Option<String>)],
+    stopwords: &Option<Vec<String>>,
+) -> Analyzer {
     let words: Vec<UserWord> = user_words
         .iter()
-        .map(|(w, f, t)| UserWord { word: w.clone(), freq: *f, tag: t.clone() })
+        .map(|(w, f, t)| UserWord {
+            word: w.clone(),
+            freq: *f,
+            tag: t.clone(),
+        })
         .collect();
     match stopwords {
         Some(s) => Analyzer::with_user_words(&words, s.iter().map(String::as_str)),
@@ -205,7 +214,11 @@ fn analyzer_from(user_words: &[(String, Option<usize>, Option<String>)], stopwor
 }
 
 fn collection_name(cfg: &QdrantStoreConfig, id: &str) -> String {
-    format!("{}_{}", cfg.collection, id.replace(['-', 'T'], "_").to_lowercase())
+    format!(
+        "{}_{}",
+        cfg.collection,
+        id.replace(['-', 'T'], "_").to_lowercase()
+    )
 }
 
 impl SnapshotStore {
@@ -237,7 +250,10 @@ impl SnapshotStore {
         let snaps = self.snapshots_dir();
         fs::create_dir_all(&snaps).map_err(io(&snaps))?;
         let content = content_hash(docs);
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string().replace('.', "");
+        let stamp = chrono::Utc::now()
+            .format("%Y%m%dT%H%M%S%.3fZ")
+            .to_string()
+            .replace('.', "");
         let id = format!("{stamp}-{}", &content[..10]);
         let work = snaps.join(format!(".build-{id}"));
         if work.exists() {
@@ -259,7 +275,14 @@ impl SnapshotStore {
         Ok(Built { id, manifest })
     }
 
-    fn build_into(&self, work: &Path, id: &str, docs: &[Document], options: &BuildOptions, started: Instant) -> Result<Manifest> {
+    fn build_into(
+        &self,
+        work: &Path,
+        id: &str,
+        docs: &[Document],
+        options: &BuildOptions,
+        started: Instant,
+    ) -> Result<Manifest> {
         let analyzer = analyzer_from(&options.user_words, &options.stopwords);
         // Documents: the source of truth, also reused by incremental ingest.
         let dp = work.join(DOCUMENTS);
@@ -280,7 +303,11 @@ impl SnapshotStore {
             stopwords: options.stopwords.clone(),
             expansions: options.expansions.clone(),
         };
-        fs::write(&ap, serde_json::to_vec(&analysis).map_err(|e| Error::json(&ap, e))?).map_err(io(&ap))?;
+        fs::write(
+            &ap,
+            serde_json::to_vec(&analysis).map_err(|e| Error::json(&ap, e))?,
+        )
+        .map_err(io(&ap))?;
 
         let records = records_of(docs);
         let t = Instant::now();
@@ -288,7 +315,7 @@ impl SnapshotStore {
         tracing::info!(seconds = t.elapsed().as_secs_f64(), "lexical index built");
         let t = Instant::now();
 
-        let texts: Vec<String> = records.iter().map(|r| embed_text(r)).collect();
+        let texts: Vec<String> = records.iter().map(embed_text).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embedder: Box<dyn Embedder> = match &options.embedding {
             EmbeddingBackend::Local => {
@@ -329,7 +356,9 @@ impl SnapshotStore {
 
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for d in docs {
-            *counts.entry(d.meta.kind.unwrap_or(DocKind::Policy).as_str().to_string()).or_insert(0) += 1;
+            *counts
+                .entry(d.meta.kind.unwrap_or(DocKind::Policy).as_str().to_string())
+                .or_insert(0) += 1;
         }
         let mut opts = options.clone();
         if let EmbeddingBackend::OpenAi(c) = &mut opts.embedding {
@@ -357,7 +386,9 @@ impl SnapshotStore {
         let mp = work.join(MANIFEST);
         let bytes = serde_json::to_vec_pretty(&manifest).map_err(|e| Error::json(&mp, e))?;
         let mut f = fs::File::create(&mp).map_err(io(&mp))?;
-        f.write_all(&bytes).and_then(|_| f.sync_all()).map_err(io(&mp))?;
+        f.write_all(&bytes)
+            .and_then(|_| f.sync_all())
+            .map_err(io(&mp))?;
         sync_dir(work);
         Ok(manifest)
     }
@@ -373,7 +404,10 @@ impl SnapshotStore {
         if history.last().map(String::as_str) != Some(id) {
             history.push(id.to_string());
         }
-        write_atomically(&self.root.join(HISTORY), (history.join("\n") + "\n").as_bytes())?;
+        write_atomically(
+            &self.root.join(HISTORY),
+            (history.join("\n") + "\n").as_bytes(),
+        )?;
         write_atomically(&self.root.join(CURRENT), format!("{id}\n").as_bytes())
     }
 
@@ -383,17 +417,25 @@ impl SnapshotStore {
     /// # Errors
     /// When there is nothing to roll back to.
     pub fn rollback(&self) -> Result<String> {
-        let current = self.current_id()?.ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
+        let current = self
+            .current_id()?
+            .ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
         let mut history = self.history()?;
         while history.last().is_some_and(|h| *h == current) {
             history.pop();
         }
-        let previous = history.last().cloned().ok_or_else(|| Error::CorruptSnapshot {
-            id: current.clone(),
-            reason: "no earlier published snapshot to roll back to".into(),
-        })?;
+        let previous = history
+            .last()
+            .cloned()
+            .ok_or_else(|| Error::CorruptSnapshot {
+                id: current.clone(),
+                reason: "no earlier published snapshot to roll back to".into(),
+            })?;
         self.read_manifest(&previous)?;
-        write_atomically(&self.root.join(HISTORY), (history.join("\n") + "\n").as_bytes())?;
+        write_atomically(
+            &self.root.join(HISTORY),
+            (history.join("\n") + "\n").as_bytes(),
+        )?;
         write_atomically(&self.root.join(CURRENT), format!("{previous}\n").as_bytes())?;
         Ok(previous)
     }
@@ -405,7 +447,12 @@ impl SnapshotStore {
     pub fn history(&self) -> Result<Vec<String>> {
         let p = self.root.join(HISTORY);
         match fs::read_to_string(&p) {
-            Ok(s) => Ok(s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect()),
+            Ok(s) => Ok(s
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
             Err(e) => Err(Error::io(p, e)),
         }
@@ -452,11 +499,18 @@ impl SnapshotStore {
     /// When the snapshot is missing or incomplete.
     pub fn read_manifest(&self, id: &str) -> Result<Manifest> {
         if id.is_empty() || id.contains(['/', '\\']) || id.starts_with('.') {
-            return Err(Error::InvalidArgument { what: "snapshot id", value: id.into(), expected: "an id listed by the store" });
+            return Err(Error::InvalidArgument {
+                what: "snapshot id",
+                value: id.into(),
+                expected: "an id listed by the store",
+            });
         }
         let p = self.dir_of(id).join(MANIFEST);
         let bytes = fs::read(&p).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => Error::CorruptSnapshot { id: id.into(), reason: "no manifest (incomplete build?)".into() },
+            std::io::ErrorKind::NotFound => Error::CorruptSnapshot {
+                id: id.into(),
+                reason: "no manifest (incomplete build?)".into(),
+            },
             _ => Error::io(&p, e),
         })?;
         serde_json::from_slice(&bytes).map_err(|e| Error::json(p, e))
@@ -473,7 +527,10 @@ impl SnapshotStore {
             let p = dir.join(&f.path);
             let bytes = fs::read(&p).map_err(io(&p))?;
             if bytes.len() as u64 != f.bytes || blake3::hash(&bytes).to_hex().as_str() != f.blake3 {
-                return Err(Error::CorruptSnapshot { id: id.into(), reason: format!("{} differs from the manifest", f.path) });
+                return Err(Error::CorruptSnapshot {
+                    id: id.into(),
+                    reason: format!("{} differs from the manifest", f.path),
+                });
             }
         }
         Ok(())
@@ -484,7 +541,9 @@ impl SnapshotStore {
     /// # Errors
     /// [`Error::NoSnapshot`] when nothing is published.
     pub fn open_current(&self) -> Result<Snapshot> {
-        let id = self.current_id()?.ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
+        let id = self
+            .current_id()?
+            .ok_or_else(|| Error::NoSnapshot(self.root.clone()))?;
         self.open(&id)
     }
 
@@ -501,25 +560,36 @@ impl SnapshotStore {
     ///
     /// # Errors
     /// As [`SnapshotStore::open`].
-    pub fn open_with(&self, id: &str, embedding_api_key: Option<&str>, qdrant_api_key: Option<&str>) -> Result<Snapshot> {
+    pub fn open_with(
+        &self,
+        id: &str,
+        embedding_api_key: Option<&str>,
+        qdrant_api_key: Option<&str>,
+    ) -> Result<Snapshot> {
         let manifest = self.read_manifest(id)?;
         let dir = self.dir_of(id);
         let ap = dir.join(ANALYSIS);
-        let analysis: AnalysisFile =
-            serde_json::from_slice(&fs::read(&ap).map_err(io(&ap))?).map_err(|e| Error::json(&ap, e))?;
+        let analysis: AnalysisFile = serde_json::from_slice(&fs::read(&ap).map_err(io(&ap))?)
+            .map_err(|e| Error::json(&ap, e))?;
         let analyzer = analyzer_from(&analysis.user_words, &analysis.stopwords);
         let documents = read_documents(&dir.join(DOCUMENTS))?;
         let records = records_of(&documents);
         if records.len() != manifest.chunks {
             return Err(Error::CorruptSnapshot {
                 id: id.into(),
-                reason: format!("{} chunks on disk, manifest says {}", records.len(), manifest.chunks),
+                reason: format!(
+                    "{} chunks on disk, manifest says {}",
+                    records.len(),
+                    manifest.chunks
+                ),
             });
         }
         let metas = documents.into_iter().map(|d| d.meta).collect();
         let lexical = LexicalIndex::open(&dir.join("lexical"), &analyzer)?;
         let embedder: Box<dyn Embedder> = match &manifest.options.embedding {
-            EmbeddingBackend::Local => Box::new(LocalEmbedder::load(&dir.join("embedder"), &analyzer)?),
+            EmbeddingBackend::Local => {
+                Box::new(LocalEmbedder::load(&dir.join("embedder"), &analyzer)?)
+            }
             EmbeddingBackend::OpenAi(cfg) => {
                 let mut c = cfg.clone();
                 c.api_key = embedding_api_key.unwrap_or_default().to_string();
@@ -560,7 +630,11 @@ impl SnapshotStore {
     pub fn gc(&self, keep: usize) -> Result<Vec<String>> {
         let current = self.current_id()?;
         let history = self.history()?;
-        let previous = history.iter().rev().find(|h| Some(*h) != current.as_ref()).cloned();
+        let previous = history
+            .iter()
+            .rev()
+            .find(|h| Some(*h) != current.as_ref())
+            .cloned();
         let mut removed = Vec::new();
         let ids = self.list()?;
         let cut = ids.len().saturating_sub(keep);
@@ -632,13 +706,24 @@ fn list_files(dir: &Path) -> Result<Vec<FileEntry>> {
             if ft.is_dir() {
                 stack.push(p);
             } else if ft.is_file() {
-                let rel = p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().replace('\\', "/");
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap_or(&p)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 // Lock files are runtime state, not content.
-                if rel.ends_with(".lock") || rel.contains("/.tantivy-") || rel.starts_with(".tantivy-") {
+                if rel.ends_with(".lock")
+                    || rel.contains("/.tantivy-")
+                    || rel.starts_with(".tantivy-")
+                {
                     continue;
                 }
                 let bytes = fs::read(&p).map_err(io(&p))?;
-                out.push(FileEntry { path: rel, bytes: bytes.len() as u64, blake3: blake3::hash(&bytes).to_hex().to_string() });
+                out.push(FileEntry {
+                    path: rel,
+                    bytes: bytes.len() as u64,
+                    blake3: blake3::hash(&bytes).to_hex().to_string(),
+                });
             }
         }
     }

@@ -308,7 +308,6 @@ fn seal_free_text(vault: &Vault, scope: &TokenScope, v: &mut Value) -> Result<()
     Ok(())
 }
 
-
 /// The idempotency key of a write: SM3 over tenant, session, tool and the canonical plaintext
 /// arguments, so that re-sending the same application (even with freshly sealed tokens) reuses it.
 fn derive_key(ctx: &CallContext, spec: &ToolSpec, plain: &Map<String, Value>) -> String {

@@ -1,8 +1,8 @@
 //! SOAP 1.1 on the client side: the shared codec plus [`coerce`], which uses a tool's
 //! result schema to type the values of partners that send untyped XML.
 
-pub use zhiban_wire::soap::*;
 use serde_json::Value;
+pub use zhiban_wire::soap::*;
 
 /// Type `v` after `schema` where XML lost the type: numeric and boolean strings become numbers
 /// and booleans, an empty element where an array is expected becomes `[]`, a lone `<item>`

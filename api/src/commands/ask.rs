@@ -15,7 +15,8 @@ use crate::cli::IndexArg;
 use crate::config::Config;
 
 /// The question asked when none is given.
-pub const SAMPLE_QUESTION: &str = "外地户口的人在上海失业了，能在这边办失业登记吗？要满足什么条件？";
+pub const SAMPLE_QUESTION: &str =
+    "外地户口的人在上海失业了，能在这边办失业登记吗？要满足什么条件？";
 
 /// Arguments of `zhiban ask`.
 #[derive(Debug, Args)]
@@ -40,8 +41,18 @@ pub fn run(cfg: &Config, a: AskArgs) -> Result<ExitCode> {
     let index = a.index.resolve(cfg);
     let store = SnapshotStore::new(&index);
     if store.current_id()?.is_none() {
-        eprintln!("首次运行：从 {} 构建知识库到 {} ……", cfg.index.data_dir.display(), index.display());
-        let (id, report) = ingest::ingest_and_publish(cfg, &index, &[cfg.index.data_dir.clone()], IngestOptions::default(), false)?;
+        eprintln!(
+            "首次运行：从 {} 构建知识库到 {} ……",
+            cfg.index.data_dir.display(),
+            index.display()
+        );
+        let (id, report) = ingest::ingest_and_publish(
+            cfg,
+            &index,
+            std::slice::from_ref(&cfg.index.data_dir),
+            IngestOptions::default(),
+            false,
+        )?;
         eprintln!(
             "已发布快照 {id}：{} 份文档、{} 个切块，{} 个错误，用时 {:.1} 秒",
             report.documents.values().sum::<usize>(),
@@ -66,11 +77,16 @@ pub fn run(cfg: &Config, a: AskArgs) -> Result<ExitCode> {
     req.filter.kinds = vec![DocKind::Guide];
     let guides = snap.search(&req)?;
     if a.json {
-        return print_json(&serde_json::json!({"question": question, "policies": policies, "guides": guides}))
-            .map(|_| ExitCode::SUCCESS);
+        return print_json(
+            &serde_json::json!({"question": question, "policies": policies, "guides": guides}),
+        )
+        .map(|_| ExitCode::SUCCESS);
     }
     println!("问题：{question}");
-    println!("【政策依据】截至 {}，仅列当日现行有效的文本：", policies.as_of);
+    println!(
+        "【政策依据】截至 {}，仅列当日现行有效的文本：",
+        policies.as_of
+    );
     print_hits(&policies);
     println!("【操作指南】");
     print_hits(&guides);

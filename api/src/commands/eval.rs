@@ -111,15 +111,29 @@ fn print_report(r: &RetrievalReport, json: bool) -> Result<()> {
     } else {
         println!(
             "{} {:<4} {:<6} n={:<5} R@1 {:.4} R@3 {:.4} R@5 {:.4} R@10 {:.4} MRR@10 {:.4} nDCG@10 {:.4} p50 {:.3} ms p99 {:.3} ms build {:.3} s",
-            r.suite, r.split, r.mode, r.n_queries, r.recall_1, r.recall_3, r.recall_5, r.recall_10, r.mrr_10, r.ndcg_10,
-            r.latency_ms_p50, r.latency_ms_p99, r.build_s
+            r.suite,
+            r.split,
+            r.mode,
+            r.n_queries,
+            r.recall_1,
+            r.recall_3,
+            r.recall_5,
+            r.recall_10,
+            r.mrr_10,
+            r.ndcg_10,
+            r.latency_ms_p50,
+            r.latency_ms_p99,
+            r.build_s
         );
         Ok(())
     }
 }
 
 fn run_stard(a: StardArgs) -> Result<ExitCode> {
-    let mode: Mode = a.mode.parse().context("--mode 只能是 bm25、vector、hybrid")?;
+    let mode: Mode = a
+        .mode
+        .parse()
+        .context("--mode 只能是 bm25、vector、hybrid")?;
     let bench = match stard::Stard::load(&a.stard_dir) {
         Ok(b) => b,
         Err(e @ zhiban_evals::Error::MissingBenchmark(_)) => {
@@ -154,7 +168,11 @@ fn run_stard(a: StardArgs) -> Result<ExitCode> {
 }
 
 /// A small grid over the fusion and BM25 parameters, scored on the dev split only.
-fn sweep(bench: &stard::Stard, snap: &zhiban_knowledge::Snapshot, build_s: f64) -> Result<ExitCode> {
+fn sweep(
+    bench: &stard::Stard,
+    snap: &zhiban_knowledge::Snapshot,
+    build_s: f64,
+) -> Result<ExitCode> {
     let base_f = snap.fusion();
     let base_b = snap.bm25();
     for title in [0.0f32, 0.25, 0.5, 1.0] {
@@ -163,7 +181,10 @@ fn sweep(bench: &stard::Stard, snap: &zhiban_knowledge::Snapshot, build_s: f64) 
             b.title = title;
             b.grams = grams;
             let r = &stard::run_with(bench, snap, Mode::Bm25, build_s, &base_f, &b)?[1];
-            println!("bm25 title={title} grams={grams} dev ndcg@10={:.4} R@5={:.4}", r.ndcg_10, r.recall_5);
+            println!(
+                "bm25 title={title} grams={grams} dev ndcg@10={:.4} R@5={:.4}",
+                r.ndcg_10, r.recall_5
+            );
         }
     }
     for k in [10.0f32, 30.0, 60.0] {
@@ -172,14 +193,20 @@ fn sweep(bench: &stard::Stard, snap: &zhiban_knowledge::Snapshot, build_s: f64) 
             f.rrf_k = k;
             f.vector_weight = vw;
             let r = &stard::run_with(bench, snap, Mode::Hybrid, build_s, &f, &base_b)?[1];
-            println!("hybrid k={k} vector_weight={vw} dev ndcg@10={:.4} R@5={:.4}", r.ndcg_10, r.recall_5);
+            println!(
+                "hybrid k={k} vector_weight={vw} dev ndcg@10={:.4} R@5={:.4}",
+                r.ndcg_10, r.recall_5
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
-    let mode: Mode = a.mode.parse().context("--mode 只能是 bm25、vector、hybrid")?;
+    let mode: Mode = a
+        .mode
+        .parse()
+        .context("--mode 只能是 bm25、vector、hybrid")?;
     let set = retrieval::load(&a.queries)?;
     let snap = open_current(cfg, &a.index.resolve(cfg))?;
     let opts = retrieval::HarnessOptions {
@@ -189,7 +216,11 @@ fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
         split: format!(
             "{}{}",
             if a.no_expand { "no-expand" } else { "expand" },
-            if a.kind.is_empty() { String::new() } else { format!(":{}", a.kind.join("+")) }
+            if a.kind.is_empty() {
+                String::new()
+            } else {
+                format!(":{}", a.kind.join("+"))
+            }
         ),
         kinds: a
             .kind
@@ -224,14 +255,24 @@ fn run_metadata(a: MetadataArgs) -> Result<ExitCode> {
             })).collect::<Vec<_>>(),
         }))?;
     } else {
-        println!("metadata n_gold={} missing={}", score.n_gold, score.missing.len());
+        println!(
+            "metadata n_gold={} missing={}",
+            score.n_gold,
+            score.missing.len()
+        );
         for (field, rate) in &score.per_field {
             println!("  {field:<14} {rate:.3}");
         }
         for m in &score.mismatches {
-            println!("  ✗ {} {}: expected {} got {}", m.source_file, m.field, m.expected, m.got);
+            println!(
+                "  ✗ {} {}: expected {} got {}",
+                m.source_file, m.field, m.expected, m.got
+            );
         }
-        println!("article counts exact on {:.1}% of documents", exact_articles * 100.0);
+        println!(
+            "article counts exact on {:.1}% of documents",
+            exact_articles * 100.0
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,8 +10,8 @@ use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use serde_json::json;
 use zhiban_ingest::{IngestOptions, IngestOutput, IngestReport, PreviousState};
-use zhiban_knowledge::snapshot::{EmbeddingBackend, VectorBackend};
 use zhiban_knowledge::embed::OpenAiEmbedderConfig;
+use zhiban_knowledge::snapshot::{EmbeddingBackend, VectorBackend};
 use zhiban_knowledge::vector::QdrantStoreConfig;
 use zhiban_knowledge::{BuildOptions, SnapshotStore};
 
@@ -42,7 +42,10 @@ pub struct IngestArgs {
 }
 
 /// Progress bars per stage on stderr (hidden when stderr is not a terminal).
-fn progress() -> (zhiban_ingest::ProgressFn, Arc<Mutex<HashMap<String, ProgressBar>>>) {
+fn progress() -> (
+    zhiban_ingest::ProgressFn,
+    Arc<Mutex<HashMap<String, ProgressBar>>>,
+) {
     let multi = MultiProgress::new();
     let bars: Arc<Mutex<HashMap<String, ProgressBar>>> = Arc::default();
     let style = ProgressStyle::with_template("{prefix:>6} [{bar:30}] {pos}/{len} {elapsed}")
@@ -68,12 +71,19 @@ fn progress() -> (zhiban_ingest::ProgressFn, Arc<Mutex<HashMap<String, ProgressB
 
 /// Runs the ingest pipeline over `sources`, reusing unchanged files from the
 /// published snapshot unless `full`.
-pub fn run_pipeline(store: &SnapshotStore, sources: &[PathBuf], mut opts: IngestOptions, full: bool) -> Result<IngestOutput> {
+pub fn run_pipeline(
+    store: &SnapshotStore,
+    sources: &[PathBuf],
+    mut opts: IngestOptions,
+    full: bool,
+) -> Result<IngestOutput> {
     let previous = if full {
         None
     } else {
         match store.current_id()? {
-            Some(id) => Some(PreviousState::from_documents(store.open(&id)?.load_documents()?)),
+            Some(id) => Some(PreviousState::from_documents(
+                store.open(&id)?.load_documents()?,
+            )),
             None => None,
         }
     };
@@ -86,8 +96,17 @@ pub fn run_pipeline(store: &SnapshotStore, sources: &[PathBuf], mut opts: Ingest
         }
         let out = match zhiban_ingest::ingest_folder(src, &opts, previous.as_ref()) {
             Ok(o) => o,
-            Err(zhiban_ingest::Error::Strict { count, first, report }) => {
-                return Err(StrictFailure { count, first, report: *report }.into());
+            Err(zhiban_ingest::Error::Strict {
+                count,
+                first,
+                report,
+            }) => {
+                return Err(StrictFailure {
+                    count,
+                    first,
+                    report: *report,
+                }
+                .into());
             }
             Err(e) => return Err(e).with_context(|| format!("导入 {} 失败", src.display())),
         };
@@ -127,21 +146,35 @@ fn merge(into: &mut IngestOutput, out: IngestOutput) {
 
 /// Build options from configuration and the pipeline's dictionary and aliases.
 pub fn build_options(cfg: &Config, out: &IngestOutput) -> BuildOptions {
-    let mut o = BuildOptions::default();
-    o.user_words = out.dictionary.iter().map(|(w, f, t)| (w.clone(), Some(*f), Some(t.clone()))).collect();
-    o.expansions = out
-        .expansions
-        .iter()
-        .flat_map(|(alias, names)| names.iter().map(move |n| (alias.clone(), n.clone())))
-        .collect();
-    o.sources = out.file_hashes.clone();
+    let mut o = BuildOptions {
+        user_words: out
+            .dictionary
+            .iter()
+            .map(|(w, f, t)| (w.clone(), Some(*f), Some(t.clone())))
+            .collect(),
+        expansions: out
+            .expansions
+            .iter()
+            .flat_map(|(alias, names)| names.iter().map(move |n| (alias.clone(), n.clone())))
+            .collect(),
+        sources: out.file_hashes.clone(),
+        ..BuildOptions::default()
+    };
     if !cfg.embedding.base_url.is_empty() {
-        let mut e = OpenAiEmbedderConfig::new(&cfg.embedding.base_url, &cfg.embedding.model, cfg.embedding.dim);
+        let mut e = OpenAiEmbedderConfig::new(
+            &cfg.embedding.base_url,
+            &cfg.embedding.model,
+            cfg.embedding.dim,
+        );
         e.api_key = cfg.embedding.api_key.clone();
         o.embedding = EmbeddingBackend::OpenAi(e);
     }
     if !cfg.qdrant.url.is_empty() {
-        let name = if cfg.qdrant.collection.is_empty() { "zhiban" } else { &cfg.qdrant.collection };
+        let name = if cfg.qdrant.collection.is_empty() {
+            "zhiban"
+        } else {
+            &cfg.qdrant.collection
+        };
         let mut q = QdrantStoreConfig::new(&cfg.qdrant.url, name);
         q.api_key = (!cfg.qdrant.api_key.is_empty()).then(|| cfg.qdrant.api_key.clone());
         o.vectors = VectorBackend::Qdrant(q);
@@ -150,13 +183,21 @@ pub fn build_options(cfg: &Config, out: &IngestOutput) -> BuildOptions {
 }
 
 /// Ingests, builds a snapshot and publishes it; returns the report with the snapshot id.
-pub fn ingest_and_publish(cfg: &Config, index: &Path, sources: &[PathBuf], opts: IngestOptions, full: bool) -> Result<(String, IngestReport)> {
+pub fn ingest_and_publish(
+    cfg: &Config,
+    index: &Path,
+    sources: &[PathBuf],
+    opts: IngestOptions,
+    full: bool,
+) -> Result<(String, IngestReport)> {
     let store = SnapshotStore::new(index);
     let out = run_pipeline(&store, sources, opts, full)?;
     if out.documents.is_empty() {
         anyhow::bail!("没有可导入的文档：{} 个文件出错", out.report.errors.len());
     }
-    let built = store.build(&out.documents, &build_options(cfg, &out)).context("构建知识库快照失败")?;
+    let built = store
+        .build(&out.documents, &build_options(cfg, &out))
+        .context("构建知识库快照失败")?;
     store.publish(&built.id)?;
     let removed = store.gc(cfg.index.keep.max(2))?;
     tracing::info!(snapshot = %built.id, removed = removed.len(), "snapshot published");
@@ -165,7 +206,10 @@ pub fn ingest_and_publish(cfg: &Config, index: &Path, sources: &[PathBuf], opts:
 
 /// Runs `zhiban ingest`.
 pub fn run(cfg: &Config, a: IngestArgs) -> Result<ExitCode> {
-    let mut opts = IngestOptions { strict: a.strict, ..IngestOptions::default() };
+    let mut opts = IngestOptions {
+        strict: a.strict,
+        ..IngestOptions::default()
+    };
     opts.tools.ocr = !a.no_ocr;
     let index = a.index.resolve(cfg);
     let started = std::time::Instant::now();
@@ -202,7 +246,12 @@ fn report_json(snapshot: Option<&str>, r: &IngestReport) -> serde_json::Value {
 fn print_summary(snapshot: &str, r: &IngestReport) {
     let kinds: BTreeMap<&str, usize> = r.documents.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     println!("{:<10} {:>8}", "类别", "文档数");
-    for (k, label) in [("policy", "政策文件"), ("guide", "操作指南"), ("case", "办结案例"), ("catalog", "目录记录")] {
+    for (k, label) in [
+        ("policy", "政策文件"),
+        ("guide", "操作指南"),
+        ("case", "办结案例"),
+        ("catalog", "目录记录"),
+    ] {
         println!("{:<10} {:>8}", label, kinds.get(k).copied().unwrap_or(0));
     }
     println!("{:<10} {:>8}", "切块", r.chunks);

@@ -19,11 +19,18 @@ use crate::config::Config;
 /// Opens the published snapshot under `dir` with the secrets from `cfg`.
 pub fn open_current(cfg: &Config, dir: &Path) -> Result<Snapshot> {
     let store = SnapshotStore::new(dir);
-    let id = store
-        .current_id()?
-        .with_context(|| format!("{} 下还没有发布的知识库快照，请先运行 `zhiban ingest`", dir.display()))?;
+    let id = store.current_id()?.with_context(|| {
+        format!(
+            "{} 下还没有发布的知识库快照，请先运行 `zhiban ingest`",
+            dir.display()
+        )
+    })?;
     let key = |s: &str| (!s.is_empty()).then(|| s.to_string());
-    Ok(store.open_with(&id, key(&cfg.embedding.api_key).as_deref(), key(&cfg.qdrant.api_key).as_deref())?)
+    Ok(store.open_with(
+        &id,
+        key(&cfg.embedding.api_key).as_deref(),
+        key(&cfg.qdrant.api_key).as_deref(),
+    )?)
 }
 
 /// Prints `value` as one line of JSON on stdout.

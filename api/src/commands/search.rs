@@ -72,7 +72,10 @@ pub fn request(a: &SearchArgs) -> Result<SearchRequest> {
         .map(|k| k.parse::<DocKind>())
         .collect::<Result<Vec<_>, _>>()
         .context("--kind 只能是 policy、guide、case、catalog")?;
-    let mode: Mode = a.mode.parse().context("--mode 只能是 bm25、vector、hybrid")?;
+    let mode: Mode = a
+        .mode
+        .parse()
+        .context("--mode 只能是 bm25、vector、hybrid")?;
     if a.query.trim().is_empty() {
         anyhow::bail!("请输入要检索的问题");
     }
@@ -82,7 +85,12 @@ pub fn request(a: &SearchArgs) -> Result<SearchRequest> {
         k: a.k.clamp(1, 100),
         as_of: a.as_of,
         include_not_current: a.all_versions,
-        filter: Filter { kinds, matter_codes: a.matter.clone(), departments: a.department.clone(), valid_on: None },
+        filter: Filter {
+            kinds,
+            matter_codes: a.matter.clone(),
+            departments: a.department.clone(),
+            valid_on: None,
+        },
         level_boost: a.level_boost,
         expand_aliases: !a.no_expand,
     })
@@ -111,9 +119,21 @@ pub fn print_hits(res: &SearchResult) {
         return;
     }
     for (i, h) in res.hits.iter().enumerate() {
-        let number = h.doc_number.as_deref().map(|n| format!("（{n}）")).unwrap_or_default();
+        let number = h
+            .doc_number
+            .as_deref()
+            .map(|n| format!("（{n}）"))
+            .unwrap_or_default();
         let article = h.article.as_deref().unwrap_or("全文");
-        println!("{}. 《{}》{} {} 〔{}〕 score={:.4}", i + 1, h.title, number, article, h.status, h.score);
+        println!(
+            "{}. 《{}》{} {} 〔{}〕 score={:.4}",
+            i + 1,
+            h.title,
+            number,
+            article,
+            h.status,
+            h.score
+        );
         let snippet: String = h.text.chars().take(120).collect();
         println!("   {}", snippet.replace('\n', " "));
         println!("   来源：{}", h.source_file);
@@ -125,12 +145,13 @@ pub fn print_hits(res: &SearchResult) {
 pub fn docs(cfg: &Config, a: DocsArgs) -> Result<ExitCode> {
     let snap = open_current(cfg, &a.index.resolve(cfg))?;
     let as_of = a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
-    let counts: std::collections::HashMap<usize, usize> = snap.records().iter().fold(Default::default(), |mut m, r| {
-        if r.article.is_some() {
-            *m.entry(r.doc as usize).or_insert(0) += 1;
-        }
-        m
-    });
+    let counts: std::collections::HashMap<usize, usize> =
+        snap.records().iter().fold(Default::default(), |mut m, r| {
+            if r.article.is_some() {
+                *m.entry(r.doc as usize).or_insert(0) += 1;
+            }
+            m
+        });
     let docs: Vec<_> = snap
         .documents()
         .iter()

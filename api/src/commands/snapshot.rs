@@ -45,7 +45,9 @@ pub fn run(cfg: &Config, cmd: SnapshotCmd) -> Result<ExitCode> {
             let store = SnapshotStore::new(i.resolve(cfg));
             let current = store.current_id()?;
             let ids = store.list()?;
-            print_json(&json!({"current": current, "snapshots": ids, "history": store.history()?}))?;
+            print_json(
+                &json!({"current": current, "snapshots": ids, "history": store.history()?}),
+            )?;
         }
         SnapshotCmd::Publish { index, id } => {
             SnapshotStore::new(index.resolve(cfg)).publish(&id)?;
@@ -59,7 +61,9 @@ pub fn run(cfg: &Config, cmd: SnapshotCmd) -> Result<ExitCode> {
             let store = SnapshotStore::new(index.resolve(cfg));
             let id = match id {
                 Some(id) => id,
-                None => store.current_id()?.ok_or_else(|| anyhow::anyhow!("没有已发布的快照"))?,
+                None => store
+                    .current_id()?
+                    .ok_or_else(|| anyhow::anyhow!("没有已发布的快照"))?,
             };
             store.verify(&id)?;
             println!("快照 {id} 校验通过");

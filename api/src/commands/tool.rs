@@ -65,7 +65,10 @@ pub struct CasesimArgs {
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("无法启动异步运行时")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("无法启动异步运行时")
 }
 
 /// Runs a tool subcommand.
@@ -82,9 +85,13 @@ pub fn run(_cfg: &Config, cmd: ToolCmd) -> Result<ExitCode> {
                 other => anyhow::bail!("--transport 只能是 rest 或 soap，收到 {other}"),
             };
             runtime()?.block_on(async {
-                let emb = zhiban_tools::cli::embedded(&a.var_dir, a.casesim_url.as_deref(), transport).await?;
+                let emb =
+                    zhiban_tools::cli::embedded(&a.var_dir, a.casesim_url.as_deref(), transport)
+                        .await?;
                 let ctx = CallContext::new(&a.tenant, &a.session, "cli");
-                let out = zhiban_tools::cli::tool_call(&emb.runtime, &ctx, &a.name, &a.args, a.reveal).await;
+                let out =
+                    zhiban_tools::cli::tool_call(&emb.runtime, &ctx, &a.name, &a.args, a.reveal)
+                        .await;
                 if let Some(sim) = emb.casesim {
                     sim.stop().await;
                 }
@@ -97,8 +104,16 @@ pub fn run(_cfg: &Config, cmd: ToolCmd) -> Result<ExitCode> {
 
 /// Runs `zhiban casesim` until interrupted.
 pub fn casesim(a: CasesimArgs) -> Result<ExitCode> {
-    let cfg = zhiban_casesim::Config { bind: a.bind, database: a.database, faults: a.faults, ..Default::default() };
-    eprintln!("参考受理系统（casesim）监听 http://{}（REST: POST /rest/{{op}}，SOAP: POST /soap）", a.bind);
+    let cfg = zhiban_casesim::Config {
+        bind: a.bind,
+        database: a.database,
+        faults: a.faults,
+        ..Default::default()
+    };
+    eprintln!(
+        "参考受理系统（casesim）监听 http://{}（REST: POST /rest/{{op}}，SOAP: POST /soap）",
+        a.bind
+    );
     runtime()?.block_on(zhiban_tools::cli::casesim_serve(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -105,7 +105,11 @@ const HEADER_FILE: &str = "lsa.json";
 const MATRIX_FILE: &str = "lsa.f32";
 
 fn features_of(analyzer: &Analyzer, text: &str, bigrams: bool) -> Vec<String> {
-    let mut out: Vec<String> = analyzer.words(text).into_iter().map(|w| format!("w:{w}")).collect();
+    let mut out: Vec<String> = analyzer
+        .words(text)
+        .into_iter()
+        .map(|w| format!("w:{w}"))
+        .collect();
     if bigrams {
         out.extend(analyzer.bigrams(text).into_iter().map(|g| format!("g:{g}")));
     }
@@ -128,7 +132,10 @@ struct Gaussian {
 
 impl Gaussian {
     fn new(seed: u64) -> Self {
-        Gaussian { state: seed, spare: None }
+        Gaussian {
+            state: seed,
+            spare: None,
+        }
     }
     fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -203,7 +210,10 @@ impl LocalEmbedder {
     /// # Errors
     /// Fails when the corpus has too few distinct features to train on.
     pub fn train(analyzer: &Analyzer, texts: &[&str], config: LsaConfig) -> Result<Self> {
-        let docs: Vec<Vec<String>> = texts.iter().map(|t| features_of(analyzer, t, config.bigrams)).collect();
+        let docs: Vec<Vec<String>> = texts
+            .iter()
+            .map(|t| features_of(analyzer, t, config.bigrams))
+            .collect();
         // Document frequencies.
         let mut df: HashMap<&str, u32> = HashMap::new();
         for d in &docs {
@@ -211,7 +221,10 @@ impl LocalEmbedder {
                 *df.entry(t).or_insert(0) += 1;
             }
         }
-        let mut feats: Vec<(&str, u32)> = df.into_iter().filter(|(_, n)| *n >= config.min_df).collect();
+        let mut feats: Vec<(&str, u32)> = df
+            .into_iter()
+            .filter(|(_, n)| *n >= config.min_df)
+            .collect();
         // Sorting by (df desc, text) makes the vocabulary independent of hash order.
         feats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         feats.truncate(config.max_features);
@@ -220,8 +233,11 @@ impl LocalEmbedder {
             .iter()
             .map(|(t, d)| (t.to_string(), ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0))
             .collect();
-        let index: HashMap<String, u32> =
-            features.iter().enumerate().map(|(i, (t, _))| (t.clone(), i as u32)).collect();
+        let index: HashMap<String, u32> = features
+            .iter()
+            .enumerate()
+            .map(|(i, (t, _))| (t.clone(), i as u32))
+            .collect();
         let idf: Vec<f32> = features.iter().map(|(_, w)| *w).collect();
         let rows: Rows = docs
             .iter()
@@ -277,14 +293,28 @@ impl LocalEmbedder {
         for col in 0..k {
             // Fix the sign so the largest component is positive: SVD signs are arbitrary.
             let column = v.column(col);
-            let pivot = column.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+            let pivot = column
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
             let sign = if pivot < 0.0 { -1.0 } else { 1.0 };
             for t in 0..nfeat {
                 proj[t * k + col] = (column[t] * sign) as f32;
             }
         }
-        let header = ModelHeader { format: 1, config, dim: k, features, singular_values };
-        Ok(LocalEmbedder { analyzer: analyzer.clone(), header, index, proj })
+        let header = ModelHeader {
+            format: 1,
+            config,
+            dim: k,
+            features,
+            singular_values,
+        };
+        Ok(LocalEmbedder {
+            analyzer: analyzer.clone(),
+            header,
+            index,
+            proj,
+        })
     }
 
     /// Writes the model into `dir` (`lsa.json` + `lsa.f32`).
@@ -302,7 +332,9 @@ impl LocalEmbedder {
         for x in &self.proj {
             buf.extend_from_slice(&x.to_le_bytes());
         }
-        f.write_all(&buf).and_then(|_| f.sync_all()).map_err(|e| Error::io(&mp, e))?;
+        f.write_all(&buf)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| Error::io(&mp, e))?;
         Ok(())
     }
 
@@ -313,7 +345,8 @@ impl LocalEmbedder {
     pub fn load(dir: &Path, analyzer: &Analyzer) -> Result<Self> {
         let hp = dir.join(HEADER_FILE);
         let bytes = fs::read(&hp).map_err(|e| Error::io(&hp, e))?;
-        let header: ModelHeader = serde_json::from_slice(&bytes).map_err(|e| Error::json(&hp, e))?;
+        let header: ModelHeader =
+            serde_json::from_slice(&bytes).map_err(|e| Error::json(&hp, e))?;
         let mp = dir.join(MATRIX_FILE);
         let raw = fs::read(&mp).map_err(|e| Error::io(&mp, e))?;
         if raw.len() != header.features.len() * header.dim * 4 {
@@ -334,7 +367,12 @@ impl LocalEmbedder {
             .enumerate()
             .map(|(i, (t, _))| (t.clone(), i as u32))
             .collect();
-        Ok(LocalEmbedder { analyzer: analyzer.clone(), header, index, proj })
+        Ok(LocalEmbedder {
+            analyzer: analyzer.clone(),
+            header,
+            index,
+            proj,
+        })
     }
 
     /// Number of features in the vocabulary.
@@ -349,7 +387,12 @@ impl LocalEmbedder {
         let mut weights: Vec<(u32, f32)> = counts
             .into_iter()
             .filter_map(|(t, c)| {
-                self.index.get(t).map(|&i| (i, (1.0 + (c as f32).ln()) * self.header.features[i as usize].1))
+                self.index.get(t).map(|&i| {
+                    (
+                        i,
+                        (1.0 + (c as f32).ln()) * self.header.features[i as usize].1,
+                    )
+                })
             })
             .collect();
         // Summation order must not depend on hash order, or the output would vary
@@ -376,10 +419,18 @@ impl LocalEmbedder {
     }
 }
 
-fn tfidf_row<'a>(index: &HashMap<String, u32>, idf: &[f32], tokens: impl Iterator<Item = &'a str>) -> Vec<(u32, f32)> {
+fn tfidf_row<'a>(
+    index: &HashMap<String, u32>,
+    idf: &[f32],
+    tokens: impl Iterator<Item = &'a str>,
+) -> Vec<(u32, f32)> {
     let mut row: Vec<(u32, f32)> = term_counts(tokens)
         .into_iter()
-        .filter_map(|(t, c)| index.get(t).map(|&i| (i, (1.0 + (c as f32).ln()) * idf[i as usize])))
+        .filter_map(|(t, c)| {
+            index
+                .get(t)
+                .map(|&i| (i, (1.0 + (c as f32).ln()) * idf[i as usize]))
+        })
         .collect();
     row.sort_unstable_by_key(|(i, _)| *i);
     let norm = row.iter().map(|(_, w)| w * w).sum::<f32>().sqrt();
@@ -466,7 +517,12 @@ mod tests {
         let a = Analyzer::new();
         let texts = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig { dim: 4, oversample: 2, min_df: 1, ..Default::default() };
+        let cfg = LsaConfig {
+            dim: 4,
+            oversample: 2,
+            min_df: 1,
+            ..Default::default()
+        };
         let m1 = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let m2 = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         assert_eq!(m1.proj, m2.proj);
@@ -480,7 +536,12 @@ mod tests {
         let a = Analyzer::new();
         let texts = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig { dim: 4, oversample: 2, min_df: 1, ..Default::default() };
+        let cfg = LsaConfig {
+            dim: 4,
+            oversample: 2,
+            min_df: 1,
+            ..Default::default()
+        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let docs = m.embed_documents(&refs).unwrap();
         let q = m.embed_query("老人评估后能拿补贴吗").unwrap();
@@ -493,12 +554,20 @@ mod tests {
         let a = Analyzer::new();
         let texts = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig { dim: 4, oversample: 2, min_df: 1, ..Default::default() };
+        let cfg = LsaConfig {
+            dim: 4,
+            oversample: 2,
+            min_df: 1,
+            ..Default::default()
+        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         m.save(dir.path()).unwrap();
         let l = LocalEmbedder::load(dir.path(), &a).unwrap();
-        assert_eq!(m.embed_query("失业登记").unwrap(), l.embed_query("失业登记").unwrap());
+        assert_eq!(
+            m.embed_query("失业登记").unwrap(),
+            l.embed_query("失业登记").unwrap()
+        );
         assert_eq!(m.model_id(), l.model_id());
     }
 
@@ -507,7 +576,12 @@ mod tests {
         let a = Analyzer::new();
         let texts = corpus();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig { dim: 4, oversample: 2, min_df: 1, ..Default::default() };
+        let cfg = LsaConfig {
+            dim: 4,
+            oversample: 2,
+            min_df: 1,
+            ..Default::default()
+        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let q = "农村劳动力跨区就业补贴";
         let aq = AnalyzedQuery::new(&a, q, true);

@@ -85,12 +85,18 @@ impl OpenAiEmbedder {
         let backoff = backoff::ExponentialBackoffBuilder::new()
             .with_max_elapsed_time(Some(Duration::from_millis(1)))
             .build();
-        let client = Client::with_config(oa).with_http_client(http).with_backoff(backoff);
+        let client = Client::with_config(oa)
+            .with_http_client(http)
+            .with_backoff(backoff);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|e| Error::Embedding(format!("runtime: {e}")))?;
-        Ok(OpenAiEmbedder { config, client, runtime })
+        Ok(OpenAiEmbedder {
+            config,
+            client,
+            runtime,
+        })
     }
 
     async fn embed_batch(&self, batch: &[&str]) -> Result<Vec<Vec<f32>>> {
@@ -117,10 +123,15 @@ impl OpenAiEmbedder {
                     for e in resp.data {
                         let i = e.index as usize;
                         if i >= out.len() {
-                            return Err(Error::Embedding(format!("endpoint returned index {i} out of range")));
+                            return Err(Error::Embedding(format!(
+                                "endpoint returned index {i} out of range"
+                            )));
                         }
                         if e.embedding.len() != self.config.dim {
-                            return Err(Error::DimensionMismatch { expected: self.config.dim, got: e.embedding.len() });
+                            return Err(Error::DimensionMismatch {
+                                expected: self.config.dim,
+                                got: e.embedding.len(),
+                            });
                         }
                         let mut v = e.embedding;
                         l2_normalize(&mut v);
@@ -147,7 +158,10 @@ impl OpenAiEmbedder {
 
 impl Embedder for OpenAiEmbedder {
     fn model_id(&self) -> String {
-        format!("openai-compatible:{}@{}:dim={}", self.config.model, self.config.base_url, self.config.dim)
+        format!(
+            "openai-compatible:{}@{}:dim={}",
+            self.config.model, self.config.base_url, self.config.dim
+        )
     }
 
     fn dim(&self) -> usize {
@@ -164,6 +178,7 @@ impl Embedder for OpenAiEmbedder {
 
     fn embed_query(&self, text: &str) -> Result<Vec<f32>> {
         let mut v = self.runtime.block_on(self.embed_batch(&[text]))?;
-        v.pop().ok_or_else(|| Error::Embedding("endpoint returned no vector".into()))
+        v.pop()
+            .ok_or_else(|| Error::Embedding("endpoint returned no vector".into()))
     }
 }

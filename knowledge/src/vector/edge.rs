@@ -50,7 +50,10 @@ impl EdgeStore {
     pub fn create(dir: &Path, dim: usize) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let config = EdgeConfigBuilder::new()
-            .vector("", EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build())
+            .vector(
+                "",
+                EdgeVectorParamsBuilder::new(dim, Distance::Cosine).build(),
+            )
             .build();
         let shard = EdgeShard::new(dir, config).map_err(verr)?;
         for (key, ty) in [
@@ -61,12 +64,19 @@ impl EdgeStore {
             ("valid_until", PayloadSchemaType::Integer),
         ] {
             shard
-                .update(UpdateOperation::FieldIndexOperation(FieldIndexOperations::CreateIndex(
-                    CreateIndex { field_name: path(key)?, field_schema: Some(PayloadFieldSchema::FieldType(ty)) },
-                )))
+                .update(UpdateOperation::FieldIndexOperation(
+                    FieldIndexOperations::CreateIndex(CreateIndex {
+                        field_name: path(key)?,
+                        field_schema: Some(PayloadFieldSchema::FieldType(ty)),
+                    }),
+                ))
                 .map_err(verr)?;
         }
-        Ok(EdgeStore { shard, dim, _private: None })
+        Ok(EdgeStore {
+            shard,
+            dim,
+            _private: None,
+        })
     }
 
     /// Opens a store written by [`EdgeStore::create`].
@@ -84,7 +94,11 @@ impl EdgeStore {
             .map_err(|e| Error::io(std::env::temp_dir(), e))?;
         copy_dir(dir, private.path())?;
         let shard = EdgeShard::load(private.path(), None).map_err(verr)?;
-        Ok(EdgeStore { shard, dim, _private: Some(private) })
+        Ok(EdgeStore {
+            shard,
+            dim,
+            _private: Some(private),
+        })
     }
 }
 
@@ -113,11 +127,20 @@ pub(crate) fn to_qdrant_filter(filter: &Filter) -> Result<Option<QFilter>> {
     let any = |key: &str, values: Vec<String>| -> Result<Condition> {
         Ok(Condition::Field(FieldCondition::new_match(
             path(key)?,
-            Match::Any(MatchAny { any: AnyVariants::Strings(values.into_iter().collect()) }),
+            Match::Any(MatchAny {
+                any: AnyVariants::Strings(values.into_iter().collect()),
+            }),
         )))
     };
     if !filter.kinds.is_empty() {
-        must.push(any("kind", filter.kinds.iter().map(|k| k.as_str().to_string()).collect())?);
+        must.push(any(
+            "kind",
+            filter
+                .kinds
+                .iter()
+                .map(|k| k.as_str().to_string())
+                .collect(),
+        )?);
     }
     if !filter.matter_codes.is_empty() {
         must.push(any("matter", filter.matter_codes.clone())?);
@@ -129,14 +152,29 @@ pub(crate) fn to_qdrant_filter(filter: &Filter) -> Result<Option<QFilter>> {
         let day = day_number(d) as f64;
         must.push(Condition::Field(FieldCondition::new_range(
             path("valid_from")?,
-            Range { lt: None, gt: None, gte: None, lte: Some(OrderedFloat(day)) },
+            Range {
+                lt: None,
+                gt: None,
+                gte: None,
+                lte: Some(OrderedFloat(day)),
+            },
         )));
         must.push(Condition::Field(FieldCondition::new_range(
             path("valid_until")?,
-            Range { lt: None, gt: Some(OrderedFloat(day)), gte: None, lte: None },
+            Range {
+                lt: None,
+                gt: Some(OrderedFloat(day)),
+                gte: None,
+                lte: None,
+            },
         )));
     }
-    Ok(Some(QFilter { should: None, min_should: None, must: Some(must), must_not: None }))
+    Ok(Some(QFilter {
+        should: None,
+        min_should: None,
+        must: Some(must),
+        must_not: None,
+    }))
 }
 
 impl VectorStore for EdgeStore {
@@ -145,15 +183,18 @@ impl VectorStore for EdgeStore {
             let mut list = Vec::with_capacity(batch.len());
             for p in batch {
                 if p.vector.len() != self.dim {
-                    return Err(Error::DimensionMismatch { expected: self.dim, got: p.vector.len() });
+                    return Err(Error::DimensionMismatch {
+                        expected: self.dim,
+                        got: p.vector.len(),
+                    });
                 }
                 let payload = serde_json::to_value(&p.payload).map_err(verr)?;
                 list.push(PointStruct::new(p.id, p.vector.clone(), payload).into());
             }
             self.shard
-                .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(
-                    PointInsertOperations::PointsList(list),
-                )))
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)),
+                ))
                 .map_err(verr)?;
         }
         Ok(())
@@ -161,12 +202,18 @@ impl VectorStore for EdgeStore {
 
     fn search(&self, vector: &[f32], filter: &Filter, limit: usize) -> Result<Vec<(u64, f32)>> {
         if vector.len() != self.dim {
-            return Err(Error::DimensionMismatch { expected: self.dim, got: vector.len() });
+            return Err(Error::DimensionMismatch {
+                expected: self.dim,
+                got: vector.len(),
+            });
         }
         let hits = self
             .shard
             .search(SearchRequest {
-                query: QueryEnum::Nearest(NamedQuery { query: vector.to_vec().into(), using: None }),
+                query: QueryEnum::Nearest(NamedQuery {
+                    query: vector.to_vec().into(),
+                    using: None,
+                }),
                 filter: to_qdrant_filter(filter)?,
                 params: None,
                 limit,
@@ -187,7 +234,10 @@ impl VectorStore for EdgeStore {
 
     fn count(&self) -> Result<usize> {
         self.shard
-            .count(qdrant_edge::CountRequest { filter: None, exact: true })
+            .count(qdrant_edge::CountRequest {
+                filter: None,
+                exact: true,
+            })
             .map_err(verr)
     }
 

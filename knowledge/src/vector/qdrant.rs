@@ -83,7 +83,12 @@ impl QdrantStore {
             builder = builder.api_key(k.clone());
         }
         let client = builder.build().map_err(qerr)?;
-        let store = QdrantStore { client, config, dim, runtime };
+        let store = QdrantStore {
+            client,
+            config,
+            dim,
+            runtime,
+        };
         if create {
             store.runtime.block_on(store.create_collection())?;
         }
@@ -110,7 +115,9 @@ impl QdrantStore {
             ("valid_until", FieldType::Integer),
         ] {
             self.client
-                .create_field_index(CreateFieldIndexCollectionBuilder::new(name, key, ty).wait(true))
+                .create_field_index(
+                    CreateFieldIndexCollectionBuilder::new(name, key, ty).wait(true),
+                )
                 .await
                 .map_err(qerr)?;
         }
@@ -135,7 +142,11 @@ fn to_filter(filter: &Filter) -> Option<QFilter> {
     }
     let mut must = Vec::new();
     if !filter.kinds.is_empty() {
-        let kinds: Vec<String> = filter.kinds.iter().map(|k| k.as_str().to_string()).collect();
+        let kinds: Vec<String> = filter
+            .kinds
+            .iter()
+            .map(|k| k.as_str().to_string())
+            .collect();
         must.push(Condition::matches("kind", kinds));
     }
     if !filter.matter_codes.is_empty() {
@@ -146,8 +157,20 @@ fn to_filter(filter: &Filter) -> Option<QFilter> {
     }
     if let Some(d) = filter.valid_on {
         let day = day_number(d) as f64;
-        must.push(Condition::range("valid_from", Range { lte: Some(day), ..Default::default() }));
-        must.push(Condition::range("valid_until", Range { gt: Some(day), ..Default::default() }));
+        must.push(Condition::range(
+            "valid_from",
+            Range {
+                lte: Some(day),
+                ..Default::default()
+            },
+        ));
+        must.push(Condition::range(
+            "valid_until",
+            Range {
+                gt: Some(day),
+                ..Default::default()
+            },
+        ));
     }
     Some(QFilter::must(must))
 }
@@ -159,14 +182,19 @@ impl VectorStore for QdrantStore {
                 let mut list = Vec::with_capacity(batch.len());
                 for p in batch {
                     if p.vector.len() != self.dim {
-                        return Err(Error::DimensionMismatch { expected: self.dim, got: p.vector.len() });
+                        return Err(Error::DimensionMismatch {
+                            expected: self.dim,
+                            got: p.vector.len(),
+                        });
                     }
                     let json = serde_json::to_value(&p.payload).map_err(qerr)?;
                     let payload = qdrant_client::Payload::try_from(json).map_err(qerr)?;
                     list.push(PointStruct::new(p.id, p.vector.clone(), payload));
                 }
                 self.client
-                    .upsert_points(UpsertPointsBuilder::new(&self.config.collection, list).wait(true))
+                    .upsert_points(
+                        UpsertPointsBuilder::new(&self.config.collection, list).wait(true),
+                    )
                     .await
                     .map_err(qerr)?;
             }
@@ -176,13 +204,20 @@ impl VectorStore for QdrantStore {
 
     fn search(&self, vector: &[f32], filter: &Filter, limit: usize) -> Result<Vec<(u64, f32)>> {
         if vector.len() != self.dim {
-            return Err(Error::DimensionMismatch { expected: self.dim, got: vector.len() });
+            return Err(Error::DimensionMismatch {
+                expected: self.dim,
+                got: vector.len(),
+            });
         }
-        let mut req = SearchPointsBuilder::new(&self.config.collection, vector.to_vec(), limit as u64);
+        let mut req =
+            SearchPointsBuilder::new(&self.config.collection, vector.to_vec(), limit as u64);
         if let Some(f) = to_filter(filter) {
             req = req.filter(f);
         }
-        let resp = self.runtime.block_on(self.client.search_points(req)).map_err(qerr)?;
+        let resp = self
+            .runtime
+            .block_on(self.client.search_points(req))
+            .map_err(qerr)?;
         Ok(resp
             .result
             .into_iter()
@@ -196,7 +231,10 @@ impl VectorStore for QdrantStore {
     fn count(&self) -> Result<usize> {
         let resp = self
             .runtime
-            .block_on(self.client.count(CountPointsBuilder::new(&self.config.collection).exact(true)))
+            .block_on(
+                self.client
+                    .count(CountPointsBuilder::new(&self.config.collection).exact(true)),
+            )
             .map_err(qerr)?;
         Ok(resp.result.map_or(0, |r| r.count as usize))
     }
