@@ -141,16 +141,23 @@ pub fn run(
             kinds: opts.kinds.clone(),
             ..Default::default()
         };
-        let text = if opts.expand_aliases {
-            snapshot
-                .expansions()
-                .expand(&q.question)
-                .unwrap_or_else(|| q.question.clone())
+        let expanded = if opts.expand_aliases {
+            snapshot.expansions().expand(&q.question)
         } else {
-            q.question.clone()
+            None
         };
         let t = Instant::now();
-        let ranked = snapshot.rank(&text, opts.mode, &filter, 10, false)?;
+        let analyzed = snapshot.analyze(&q.question, expanded.as_deref(), true);
+        let ranked = snapshot.rank_analyzed(
+            &q.question,
+            &analyzed,
+            opts.mode,
+            &filter,
+            10,
+            false,
+            &snapshot.fusion(),
+            &snapshot.bm25(),
+        )?;
         lat.push(t.elapsed().as_secs_f64() * 1000.0);
         let top: Vec<String> = ranked
             .iter()

@@ -107,10 +107,11 @@ pub(crate) fn day_number(d: chrono::NaiveDate) -> i64 {
 /// A query already analysed into tokens, so that both channels share one analysis.
 #[derive(Debug, Clone, Default)]
 pub struct AnalyzedQuery {
-    /// Distinct jieba words with their counts in the query.
-    pub words: Vec<(String, u32)>,
-    /// Distinct bigrams with their counts in the query.
-    pub grams: Vec<(String, u32)>,
+    /// Distinct jieba words with their weights (occurrence counts, or fractions for
+    /// words that only an alias expansion brought in).
+    pub words: Vec<(String, f32)>,
+    /// Distinct bigrams with their weights.
+    pub grams: Vec<(String, f32)>,
 }
 
 impl AnalyzedQuery {
@@ -127,18 +128,34 @@ impl AnalyzedQuery {
         }
     }
 
+    /// Adds the tokens of `other` that this query lacks, at `weight` per occurrence.
+    /// Used for alias expansion: the official name helps recall, but must not
+    /// outweigh the words the person actually typed.
+    pub fn merge_weighted(mut self, other: AnalyzedQuery, weight: f32) -> Self {
+        fn add(into: &mut Vec<(String, f32)>, from: Vec<(String, f32)>, weight: f32) {
+            for (t, n) in from {
+                if !into.iter().any(|(w, _)| *w == t) {
+                    into.push((t, n * weight));
+                }
+            }
+        }
+        add(&mut self.words, other.words, weight);
+        add(&mut self.grams, other.grams, weight);
+        self
+    }
+
     /// True when the query has no searchable token.
     pub fn is_empty(&self) -> bool {
         self.words.is_empty() && self.grams.is_empty()
     }
 }
 
-fn count(tokens: Vec<String>) -> Vec<(String, u32)> {
-    let mut out: Vec<(String, u32)> = Vec::with_capacity(tokens.len());
+fn count(tokens: Vec<String>) -> Vec<(String, f32)> {
+    let mut out: Vec<(String, f32)> = Vec::with_capacity(tokens.len());
     for t in tokens {
         match out.iter_mut().find(|(w, _)| *w == t) {
-            Some((_, n)) => *n += 1,
-            None => out.push((t, 1)),
+            Some((_, n)) => *n += 1.0,
+            None => out.push((t, 1.0)),
         }
     }
     out
@@ -234,7 +251,7 @@ impl LexicalIndex {
         }
         let f = self.fields;
         let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut add = |field: Field, tokens: &[(String, u32)], weight: f32| {
+        let mut add = |field: Field, tokens: &[(String, f32)], weight: f32| {
             if weight <= 0.0 {
                 return;
             }
@@ -245,7 +262,7 @@ impl LexicalIndex {
                 );
                 should.push((
                     Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(q), weight * *n as f32)),
+                    Box::new(BoostQuery::new(Box::new(q), weight * *n)),
                 ));
             }
         };
@@ -320,5 +337,22 @@ impl LexicalIndex {
             )));
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expansion_tokens_are_added_at_a_fraction_and_never_override_typed_ones() {
+        let a = Analyzer::new();
+        let typed = AnalyzedQuery::new(&a, "支内补贴申请", false);
+        let extra = AnalyzedQuery::new(&a, "帮困补助 申请", false);
+        let merged = typed.clone().merge_weighted(extra, 0.3);
+        let w = |t: &str| merged.words.iter().find(|(x, _)| x == t).map(|(_, n)| *n);
+        assert_eq!(w("申请"), Some(1.0), "a typed word keeps its own weight");
+        assert_eq!(w("帮困"), Some(0.3));
+        assert!(merged.words.len() > typed.words.len());
     }
 }

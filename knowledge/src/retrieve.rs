@@ -16,6 +16,11 @@ use crate::lexical::{AnalyzedQuery, Bm25Params};
 use crate::records::minhash_similarity;
 use crate::snapshot::Snapshot;
 
+/// Weight of each token that only an alias expansion added to a query, relative to
+/// a token the user typed. Chosen a priori (not tuned on any gold set): enough to
+/// pull in the official wording, small enough not to override what was asked.
+pub const EXPANSION_WEIGHT: f32 = 0.3;
+
 /// Which channels to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -205,8 +210,17 @@ impl Snapshot {
         } else {
             None
         };
-        let text = expanded.as_deref().unwrap_or(&req.query);
-        let ranked = self.rank(text, req.mode, &filter, req.k, req.level_boost)?;
+        let analyzed = self.analyze(&req.query, expanded.as_deref(), true);
+        let ranked = self.rank_analyzed(
+            &req.query,
+            &analyzed,
+            req.mode,
+            &filter,
+            req.k,
+            req.level_boost,
+            &self.fusion(),
+            &self.bm25(),
+        )?;
         let hits = ranked
             .into_iter()
             .map(|(i, score)| self.hit(i, score, as_of))
@@ -261,6 +275,39 @@ impl Snapshot {
     ) -> Result<Vec<(u32, f32)>> {
         let want_grams = bm25.grams > 0.0 || mode != Mode::Bm25;
         let analyzed = AnalyzedQuery::new(self.analyzer(), text, want_grams);
+        self.rank_analyzed(text, &analyzed, mode, filter, k, level_boost, fusion, bm25)
+    }
+
+    /// Analyses a query, adding the canonical names of any aliases it contains
+    /// (`expanded`, from [`crate::expansion::QueryExpansion::expand`]) at
+    /// [`EXPANSION_WEIGHT`].
+    pub fn analyze(&self, query: &str, expanded: Option<&str>, with_grams: bool) -> AnalyzedQuery {
+        let base = AnalyzedQuery::new(self.analyzer(), query, with_grams);
+        match expanded.and_then(|e| e.strip_prefix(query)) {
+            Some(extra) if !extra.trim().is_empty() => base.merge_weighted(
+                AnalyzedQuery::new(self.analyzer(), extra, with_grams),
+                EXPANSION_WEIGHT,
+            ),
+            _ => base,
+        }
+    }
+
+    /// [`Snapshot::rank_with`] over an already analysed query.
+    ///
+    /// # Errors
+    /// As [`Snapshot::search`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn rank_analyzed(
+        &self,
+        text: &str,
+        analyzed: &AnalyzedQuery,
+        mode: Mode,
+        filter: &Filter,
+        k: usize,
+        level_boost: bool,
+        fusion: &FusionParams,
+        bm25: &Bm25Params,
+    ) -> Result<Vec<(u32, f32)>> {
         let n = fusion.candidates.max(k);
         let mut fused: Vec<(u32, f32)> = match mode {
             Mode::Bm25 => self.lexical().search(&analyzed, filter, n, bm25)?,

@@ -381,18 +381,21 @@ impl LocalEmbedder {
     }
 
     fn project<'a>(&self, tokens: impl Iterator<Item = &'a str>) -> Vec<f32> {
+        let counts = term_counts(tokens);
+        self.project_weighted(counts.into_iter().map(|(t, c)| (t, c as f32)))
+    }
+
+    /// Projects weighted features; a weight below 1 (an expansion-only token) is
+    /// used as is, counts above 1 are damped as `1 + ln c`, as in training.
+    fn project_weighted<'a>(&self, features: impl Iterator<Item = (&'a str, f32)>) -> Vec<f32> {
         let k = self.header.dim;
         let mut out = vec![0f32; k];
-        let counts = term_counts(tokens);
-        let mut weights: Vec<(u32, f32)> = counts
-            .into_iter()
+        let mut weights: Vec<(u32, f32)> = features
             .filter_map(|(t, c)| {
-                self.index.get(t).map(|&i| {
-                    (
-                        i,
-                        (1.0 + (c as f32).ln()) * self.header.features[i as usize].1,
-                    )
-                })
+                let tf = if c >= 1.0 { 1.0 + c.ln() } else { c };
+                self.index
+                    .get(t)
+                    .map(|&i| (i, tf * self.header.features[i as usize].1))
             })
             .collect();
         // Summation order must not depend on hash order, or the output would vary
@@ -473,20 +476,15 @@ impl Embedder for LocalEmbedder {
             // The lexical side skipped bigrams; analyse afresh rather than lose them.
             return self.embed_query(text);
         }
-        let mut toks: Vec<String> = Vec::new();
-        for (w, n) in &analyzed.words {
-            for _ in 0..*n {
-                toks.push(format!("w:{w}"));
-            }
-        }
+        let mut feats: Vec<(String, f32)> = analyzed
+            .words
+            .iter()
+            .map(|(w, n)| (format!("w:{w}"), *n))
+            .collect();
         if self.header.config.bigrams {
-            for (g, n) in &analyzed.grams {
-                for _ in 0..*n {
-                    toks.push(format!("g:{g}"));
-                }
-            }
+            feats.extend(analyzed.grams.iter().map(|(g, n)| (format!("g:{g}"), *n)));
         }
-        Ok(self.project(toks.iter().map(String::as_str)))
+        Ok(self.project_weighted(feats.iter().map(|(t, n)| (t.as_str(), *n))))
     }
 }
 
