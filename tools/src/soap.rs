@@ -68,29 +68,6 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn values_round_trip_through_envelopes() {
-        let v = json!({"a": "x<&>\"y'", "n": 42, "f": 1.5, "b": false, "z": null, "arr": [1, "two", {"k": []}], "o": {}, "one": ["only"], "cn": "张三 丰"});
-        let xml = response_envelope("op", &v);
-        let el = body_element(&xml).unwrap();
-        assert_eq!(el.name, "opResponse");
-        assert_eq!(to_json(&el), v);
-    }
-
-    #[test]
-    fn untyped_partner_xml_still_decodes() {
-        let xml = r#"<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><x:road_search xmlns:x="urn:a"><query>长&#23425;</query><roads><item><name>A</name></item></roads></x:road_search></s:Body></s:Envelope>"#;
-        let el = body_element(xml).unwrap();
-        assert_eq!(
-            to_json(&el),
-            json!({"query": "长宁", "roads": [{"name": "A"}]})
-        );
-        assert_eq!(
-            action_operation("\"urn:zhiban:casesim#road_search\""),
-            "road_search"
-        );
-    }
-
-    #[test]
     fn coerce_types_untyped_values_by_schema() {
         let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}, "b": {"type": "boolean"}, "a": {"type": "array", "items": {"type": "object", "properties": {"x": {"type": "number"}}}}, "e": {"type": "array"}}});
         let v = json!({"n": "42", "b": "true", "a": {"item": {"x": "1.5"}}, "e": "", "other": "7"});
@@ -98,19 +75,5 @@ mod tests {
             coerce(v, &schema),
             json!({"n": 42, "b": true, "a": [{"x": 1.5}], "e": [], "other": "7"})
         );
-    }
-
-    #[test]
-    fn malformed_xml_is_an_error_not_a_panic() {
-        for bad in [
-            "",
-            "<a>",
-            "<a></b>",
-            "<soap:Envelope/>",
-            "&&&",
-            "<a>&bogus;</a>",
-        ] {
-            assert!(body_element(bad).is_err(), "{bad}");
-        }
     }
 }

@@ -506,21 +506,25 @@ mod tests {
         base.iter().map(|s| s.to_string()).collect()
     }
 
-    fn cos(a: &[f32], b: &[f32]) -> f32 {
-        a.iter().zip(b).map(|(x, y)| x * y).sum()
-    }
-
-    #[test]
-    fn training_is_deterministic() {
-        let a = Analyzer::new();
-        let texts = corpus();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    /// Analyzer, corpus and a small training configuration shared by the tests.
+    fn fixture() -> (Analyzer, Vec<String>, LsaConfig) {
         let cfg = LsaConfig {
             dim: 4,
             oversample: 2,
             min_df: 1,
             ..Default::default()
         };
+        (Analyzer::new(), corpus(), cfg)
+    }
+
+    fn cos(a: &[f32], b: &[f32]) -> f32 {
+        a.iter().zip(b).map(|(x, y)| x * y).sum()
+    }
+
+    #[test]
+    fn training_is_deterministic() {
+        let (a, texts, cfg) = fixture();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let m1 = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let m2 = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         assert_eq!(m1.proj, m2.proj);
@@ -531,15 +535,8 @@ mod tests {
 
     #[test]
     fn related_texts_are_closer_than_unrelated_ones() {
-        let a = Analyzer::new();
-        let texts = corpus();
+        let (a, texts, cfg) = fixture();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig {
-            dim: 4,
-            oversample: 2,
-            min_df: 1,
-            ..Default::default()
-        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let docs = m.embed_documents(&refs).unwrap();
         let q = m.embed_query("老人评估后能拿补贴吗").unwrap();
@@ -549,15 +546,8 @@ mod tests {
 
     #[test]
     fn save_and_load_round_trip() {
-        let a = Analyzer::new();
-        let texts = corpus();
+        let (a, texts, cfg) = fixture();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig {
-            dim: 4,
-            oversample: 2,
-            min_df: 1,
-            ..Default::default()
-        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let dir = tempfile::tempdir().unwrap();
         m.save(dir.path()).unwrap();
@@ -571,15 +561,8 @@ mod tests {
 
     #[test]
     fn analyzed_and_raw_queries_agree() {
-        let a = Analyzer::new();
-        let texts = corpus();
+        let (a, texts, cfg) = fixture();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let cfg = LsaConfig {
-            dim: 4,
-            oversample: 2,
-            min_df: 1,
-            ..Default::default()
-        };
         let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
         let q = "农村劳动力跨区就业补贴";
         let aq = AnalyzedQuery::new(&a, q, true);
