@@ -12,11 +12,14 @@ use crate::re;
 static ID_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(^|[^0-9A-Za-z])([1-9]\d{16}[0-9Xx])($|[^0-9A-Za-z])"));
 static DIGITS_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9])(\d(?:[ -]?\d){12,18})($|[^0-9])"));
-static MOBILE_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9])((?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4})($|[^0-9])"));
+    // Not after a letter or hyphen: `SL-310117-20240102-2301` is a case number whose
+    // digits may pass Luhn by chance, not a card.
+    LazyLock::new(|| re(r"(^|[^0-9A-Za-z-])(\d(?:[ -]?\d){12,18})($|[^0-9A-Za-z])"));
+static MOBILE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(^|[^0-9A-Za-z-])((?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4})($|[^0-9A-Za-z-])")
+});
 static LANDLINE_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9])((?:0\d{2,3}[- ]?)?[2-9]\d{6,7})($|[^0-9])"));
+    LazyLock::new(|| re(r"(^|[^0-9A-Za-z-])((?:0\d{2,3}[- ]?)?[2-9]\d{6,7})($|[^0-9A-Za-z-])"));
 const NAME_FIELDS: &str = "申请人|经办人|联系人|代理人|代办人|当事人|受托人|委托人|监护人|家属|老人|居民|患者|职工|工作人员|窗口人员|姓名";
 const NAME_TAIL: &str = "[，,。；;、（(\\s\\d]|先生|女士|老人|阿姨|师傅|来|于|在|因|到|称|反映|前来|持|携|办理|申请|提交|表示|的|电|手|身|家|住|年|男|女|系|为|是|和|与|及|已|未|本|同|再|需|要|想|向|核|帮|协|陪|签|确|填|告|带|咨|说|指|通|发|查|接|受|审|录|将|把|被|让|给|也|又|当|随|即|立|主|自|没|不|等|对|去|按|经|从|拨|致|答|解|退|领|补|出|进|回|问|讲|看|所|共|及|$";
 
@@ -37,6 +40,13 @@ static NAME_FIELD_FALLBACK_RE: LazyLock<Regex> = LazyLock::new(|| {
 static NAME_SUBJECT_RE: LazyLock<Regex> = LazyLock::new(|| {
     re(&format!(
         "(^|[，。；：\\s])([{SURNAMES}][\\p{{Han}}]{{1,2}}?)(（\\d{{1,3}}岁）|\\d{{1,3}}岁|带着|拿着|来到|前来|陪同|反映|表示|咨询|说要|说想)"
+    ))
+});
+/// 于 is left out of the surname list because "申请人于2024年…" means "on"; it is a
+/// surname only when an age follows the name: "申请人于立新，56岁".
+static NAME_YU_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(&format!(
+        "({NAME_FIELDS})(\\s*[:：]?\\s*)(于[\\p{{Han}}]{{1,2}})([，,]\\s*\\d{{1,3}}岁|（\\d{{1,3}}岁）)"
     ))
 });
 static SURNAME_MOUSOU_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([\p{Han}])某某"));
@@ -143,6 +153,7 @@ pub fn mask_pii(text: &str) -> String {
     let s = mask_group(&NAME_FIELD_RE, &s, 3);
     let s = mask_group(&NAME_FIELD_FALLBACK_RE, &s, 3);
     let s = mask_group(&NAME_SUBJECT_RE, &s, 2);
+    let s = mask_group(&NAME_YU_RE, &s, 3);
     SURNAME_MOUSOU_RE.replace_all(&s, "${1}**").into_owned()
 }
 
@@ -215,6 +226,24 @@ mod tests {
             "2025年1月，金**（34岁）到窗口"
         );
         assert_eq!(mask_pii("居民陈某某反映"), "居民陈**反映");
+    }
+
+    #[test]
+    fn yu_is_a_surname_only_before_an_age() {
+        assert_eq!(
+            mask_pii("本案申请人于立新，56岁。"),
+            "本案申请人于**，56岁。"
+        );
+        let t = "申请人于2024年3月提交材料，申请人于近日来电。";
+        assert_eq!(mask_pii(t), t);
+    }
+
+    #[test]
+    fn case_numbers_are_not_bank_cards() {
+        // The digits of this case number happen to pass the Luhn check.
+        let t = "办件编号SL-310117-20240102-2301，卡号6222 0212 3456 7890 128";
+        let m = mask_pii(t);
+        assert!(m.contains("SL-310117-20240102-2301"), "{m}");
     }
 
     #[test]
