@@ -172,9 +172,6 @@ pub async fn embedded(
         source,
     })?;
     let (keyring, keyring_origin) = Keyring::load_or_create(var_dir).map_err(Error::Pii)?;
-    if let KeyringOrigin::Created(p) = &keyring_origin {
-        tracing::warn!(path = %p.display(), "已在本地生成新的 PII 密钥环（权限 0600），请妥善备份");
-    }
     let audit = Arc::new(AuditLog::open(var_dir.join("audit.log")).map_err(Error::Audit)?);
     let (url, casesim) = match casesim_url {
         Some(u) => (u.to_string(), None),
