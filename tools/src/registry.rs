@@ -246,6 +246,13 @@ fn submit_pii() -> Vec<PiiField> {
     ]
 }
 
+/// [`submit_pii`] plus one matter-specific PII field.
+fn submit_pii_with(extra: PiiField) -> Vec<PiiField> {
+    let mut v = submit_pii();
+    v.push(extra);
+    v
+}
+
 #[allow(clippy::too_many_arguments)]
 fn tool(
     id: &'static str,
@@ -342,11 +349,7 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("unemployment_date", date("失业时间（YYYY-MM-DD）")), ("address", pii("常住地址", PiiKind::Address))], &["unemployment_date"]),
             submit_result(),
-            {
-                let mut v = submit_pii();
-                v.push(f("address", PiiKind::Address));
-                v
-            },
+            submit_pii_with(f("address", PiiKind::Address)),
             vec![],
         ),
         tool(
@@ -382,11 +385,7 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("start_month", date("补贴起始月份（YYYY-MM）")), ("bank_card", pii("补贴发放银行卡号", PiiKind::BankCard))], &["start_month"]),
             submit_result(),
-            {
-                let mut v = submit_pii();
-                v.push(f("bank_card", PiiKind::BankCard));
-                v
-            },
+            submit_pii_with(f("bank_card", PiiKind::BankCard)),
             vec![],
         ),
         tool(
@@ -439,11 +438,7 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("address", pii("居住地址", PiiKind::Address))], &[]),
             submit_result(),
-            {
-                let mut v = submit_pii();
-                v.push(f("address", PiiKind::Address));
-                v
-            },
+            submit_pii_with(f("address", PiiKind::Address)),
             vec![],
         ),
         tool(
