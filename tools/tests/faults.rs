@@ -43,7 +43,7 @@ async fn thousand_submits(transport: Transport) {
             // The agent may re-send after a final failure; each re-send re-seals the tokens.
             let mut last = String::new();
             for round in 0..5 {
-                let args = zhiban_tools::cli::tokenize_args(&rt, &c, "elderly_subsidy_submit", plain.clone()).unwrap();
+                let args = tokenize(&rt, &c, "elderly_subsidy_submit", plain.clone());
                 match rt.invoke(&c, "elderly_subsidy_submit", args).await {
                     Ok(v) => return (i, round, v["case_no"].as_str().unwrap().to_string()),
                     Err(err) => {
@@ -198,8 +198,7 @@ async fn reads_retry_and_time_out_with_a_chinese_message() {
     let plain = json!({"name": name, "id_number": id, "mobile": mobile});
     let mut got = Vec::new();
     for _ in 0..6 {
-        let args =
-            zhiban_tools::cli::tokenize_args(&e.rt, &c, "zhinei_submit", plain.clone()).unwrap();
+        let args = tokenize(&e.rt, &c, "zhinei_submit", plain.clone());
         if let Ok(v) = e.rt.invoke(&c, "zhinei_submit", args).await {
             got.push(v["case_no"].as_str().unwrap().to_string());
         }

@@ -25,9 +25,20 @@ const FORMAT: &str = "zhiban-pii-keyring/v1";
 
 /// Performs SM4-GCM under a versioned key. Implement this for an external KMS or a cipher
 /// machine (密码机); [`Keyring`] is the local implementation.
+///
+/// The methods are synchronous. A provider that waits on a network or a device must say so with
+/// [`KeyProvider::blocking`] (the default), and then the tool runtime calls it only on the
+/// blocking pool, under a deadline — never on an async worker.
 pub trait KeyProvider: Send + Sync {
     /// The version new tokens are sealed with.
     fn current_version(&self) -> u32;
+
+    /// Whether [`seal`](KeyProvider::seal) and [`open`](KeyProvider::open) may block (network,
+    /// hardware). Defaults to `true`; an in-memory implementation returns `false` so that its
+    /// microsecond calls run inline.
+    fn blocking(&self) -> bool {
+        true
+    }
 
     /// Encrypts `plaintext` under key `version`; returns ciphertext || 16-byte tag.
     ///
@@ -364,6 +375,10 @@ impl Keyring {
 impl KeyProvider for Keyring {
     fn current_version(&self) -> u32 {
         self.current
+    }
+
+    fn blocking(&self) -> bool {
+        false
     }
 
     fn seal(

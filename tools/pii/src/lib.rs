@@ -4,8 +4,8 @@
 //!
 //! It owns key handling and the token format; it must not call line systems, log plaintext
 //! PII or key material, or decide which tool fields are PII (the tool registry does). All types
-//! are `Send + Sync`; the only shared mutable state is the audit appender and the replay cache,
-//! each behind a mutex.
+//! are `Send + Sync`; the only shared mutable state is the audit appender (one writer thread per
+//! log, fed by a channel, group-committing entries) and the replay cache (behind a mutex).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -33,7 +33,9 @@ pub mod keyring;
 pub mod signing;
 pub mod token;
 
-pub use audit::{AuditAction, AuditEntry, AuditLog, AuditProblem, AuditRecord, VerifyReport};
+pub use audit::{
+    AuditAction, AuditEntry, AuditLog, AuditProblem, AuditRecord, AuditStats, VerifyReport,
+};
 pub use crypto::{
     DEFAULT_USER_ID, Padding, SelfTestCheck, SelfTestReport, Sm2CipherFormat, Sm2PrivateKey,
     Sm2PublicKey, Sm4Mode, hmac_sm3, selftest, selftest_report, sm3, sm3_hex,
