@@ -299,3 +299,50 @@ async fn signed_requests_pass_and_unsigned_or_wrongly_signed_ones_are_refused() 
     assert_eq!(send().await.unwrap().status(), 401);
     sim.stop().await;
 }
+
+#[tokio::test]
+async fn a_cancelled_half_open_probe_does_not_keep_the_breaker_open() {
+    let e = env(Transport::Rest, |s| {
+        s.read_retries = 0;
+        s.breaker = BreakerConfig {
+            failure_threshold: 2,
+            open_for: Duration::from_millis(100),
+        };
+    })
+    .await;
+    let c = ctx("cancelled-probe");
+    e.sim.set_faults(Some("error")).unwrap();
+    for _ in 0..2 {
+        let err =
+            e.rt.invoke(&c, "road_search", json!({"query": "长"}))
+                .await
+                .unwrap_err();
+        assert_eq!(err.code(), "unavailable");
+    }
+    assert_eq!(
+        e.rt.adapters().breaker_state("sl"),
+        Some(BreakerState::Open)
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The probe hangs at the line system and its caller gives up: the future is dropped mid-call.
+    e.sim.set_faults(Some("timeout,hang=5s")).unwrap();
+    let probe = tokio::time::timeout(
+        Duration::from_millis(200),
+        e.rt.invoke(&c, "road_search", json!({"query": "长"})),
+    )
+    .await;
+    assert!(probe.is_err(), "the probe was cancelled, not answered");
+    assert_eq!(e.sim.requests().last().map(|r| r.outcome), Some("timeout"));
+    // The next caller may probe again, and the recovered system closes the breaker.
+    e.sim.set_faults(None).unwrap();
+    let v =
+        e.rt.invoke(&c, "matter_catalog", json!({"channel": "社区"}))
+            .await
+            .unwrap();
+    assert!(v["total"].as_u64().unwrap() > 10);
+    assert_eq!(
+        e.rt.adapters().breaker_state("sl"),
+        Some(BreakerState::Closed)
+    );
+    e.sim.stop().await;
+}
