@@ -11,7 +11,9 @@
 //! p50/p99 per call and calls per second over the whole run. `LOAD_DIR` decides where the audit
 //! log lives (default: a temp dir under the system temp dir); check with `findmnt -T DIR` that it
 //! is a disk, not tmpfs. The `casesim only` line calls casesim over loopback with no tool layer,
-//! to show how much of the budget the reference system itself takes.
+//! to show how much of the budget the reference system itself takes. The `paced` lines are open
+//! loop: the tasks together start `LOAD_RATE` calls per second (default 2,000) instead of calling
+//! back to back, which is the latency a caller sees at that rate; `1 task` is one caller alone.
 
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -52,6 +54,7 @@ async fn run(
     scenario: Scenario,
     tasks: usize,
     calls: usize,
+    rate: Option<f64>,
 ) -> (Vec<Duration>, usize, Duration) {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(128)
@@ -68,7 +71,18 @@ async fn run(
             let ctx = CallContext::new("load", format!("session-{t}"), "load-test");
             let mut lat = Vec::with_capacity(calls);
             let mut errors = 0usize;
+            // Open loop: each task starts a call every `tasks / rate` seconds, staggered.
+            let mut ticker = rate.map(|r| {
+                let period = Duration::from_secs_f64(tasks as f64 / r);
+                let first = tokio::time::Instant::now() + period.mul_f64(t as f64 / tasks as f64);
+                let mut iv = tokio::time::interval_at(first, period);
+                iv.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                iv
+            });
             for i in 0..calls {
+                if let Some(iv) = ticker.as_mut() {
+                    iv.tick().await;
+                }
                 let (id, name) = &residents[(t * 31 + i) % residents.len()];
                 let t0 = Instant::now();
                 let ok = match scenario {
@@ -158,31 +172,68 @@ fn main() {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     let mut reports = Vec::new();
-    for (label, scenario, dir) in [
+    let rate = std::env::var("LOAD_RATE")
+        .ok()
+        .and_then(|v| v.parse::<f64>().ok())
+        .unwrap_or(2_000.0);
+    let verify_rest = Scenario::Verify(Transport::Rest);
+    let paced_label = format!("applicant_verify REST, disk, paced {rate:.0}/s");
+    for (label, scenario, dir, tasks, calls, rate) in [
         (
             "applicant_verify REST, audit on disk",
-            Scenario::Verify(Transport::Rest),
+            verify_rest,
             disk.path(),
+            tasks,
+            calls,
+            None,
         ),
         (
             "applicant_verify SOAP, audit on disk",
             Scenario::Verify(Transport::Soap),
             disk.path(),
+            tasks,
+            calls,
+            None,
         ),
         (
             "applicant_verify REST, audit on tmpfs",
-            Scenario::Verify(Transport::Rest),
+            verify_rest,
             mem.path(),
+            tasks,
+            calls,
+            None,
+        ),
+        (
+            paced_label.as_str(),
+            verify_rest,
+            disk.path(),
+            tasks,
+            calls,
+            Some(rate),
+        ),
+        (
+            "applicant_verify REST, disk, 1 task",
+            verify_rest,
+            disk.path(),
+            1,
+            500,
+            None,
         ),
         (
             "road_search REST (no PII, no audit)",
             Scenario::Road,
             disk.path(),
+            tasks,
+            calls,
+            None,
         ),
         (
             "casesim only (REST, no tool layer)",
             Scenario::CasesimOnly,
             disk.path(),
+            tasks,
+            calls,
+            None,
         ),
     ] {
         let transport = match scenario {
@@ -208,6 +259,7 @@ fn main() {
             scenario,
             tasks,
             5,
+            None,
         ));
         let (mut lat, errors, wall) = tokio.block_on(run(
             Arc::clone(&rt),
@@ -216,6 +268,7 @@ fn main() {
             scenario,
             tasks,
             calls,
+            rate,
         ));
         lat.sort();
         let p = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize].as_secs_f64() * 1e3;
@@ -227,10 +280,11 @@ fn main() {
             p99_ms: p(0.99),
             per_sec: lat.len() as f64 / wall.as_secs_f64(),
         };
+        let stats = rt.audit().stats();
         drop(rt);
         let verify = AuditLog::verify(&audit_path).expect("verify");
         println!(
-            "{:<40} calls {:>6}  errors {:>3}  p50 {:>7.2} ms  p99 {:>7.2} ms  {:>8.0} calls/s  audit entries {} intact {}",
+            "{:<44} calls {:>6}  errors {:>3}  p50 {:>7.2} ms  p99 {:>7.2} ms  {:>6.0} calls/s  audit: {} entries, {} fsynced batches, intact {}",
             r.label,
             r.calls,
             r.errors,
@@ -238,6 +292,7 @@ fn main() {
             r.p99_ms,
             r.per_sec,
             verify.entries,
+            stats.batches,
             verify.intact
         );
         reports.push(r);

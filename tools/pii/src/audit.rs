@@ -12,9 +12,9 @@
 //! takes everything that is queued, chains and writes the batch, `fdatasync`s once, and only then
 //! answers each caller with its entry — a caller hears "done" only when its entry is on disk. A
 //! write that fails is cut back off the file and reported to every caller of that batch; the
-//! sequence never repeats. The anchor is replaced (temp file, fsync, rename) after the callers are
-//! answered, whenever the queue is empty and at least every 200 ms under load, so it may lag the
-//! log. Opening re-verifies every entry after the anchor, truncates an incomplete last line (a
+//! sequence never repeats. The anchor is replaced (temp file, fsync, rename) off the callers'
+//! path — after 20 ms without new entries, and at least every 200 ms under load — so it may lag
+//! the log. Opening re-verifies every entry after the anchor, truncates an incomplete last line (a
 //! write cut short by a crash) and brings the anchor up to date.
 //!
 //! One appender per log: [`AuditLog::open`] takes an exclusive `flock` on `<log>.lock` and holds it
@@ -32,7 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+use tokio::sync::oneshot;
 
 use crate::crypto::sm3_hex;
 use crate::error::{Error, Result};
@@ -45,6 +46,10 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 const MAX_BATCH: usize = 4096;
 /// Longest the anchor may lag while entries keep arriving.
 const ANCHOR_EVERY: Duration = Duration::from_millis(200);
+/// A pause this long with nothing queued brings the anchor up to date.
+const ANCHOR_IDLE: Duration = Duration::from_millis(20);
+/// After a failed anchor replacement, wait this long before the next try.
+const ANCHOR_RETRY: Duration = Duration::from_secs(1);
 
 /// What happened to PII.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,7 +237,7 @@ struct Job {
 /// The append side of the audit log: a handle to its writer thread.
 pub struct AuditLog {
     path: PathBuf,
-    tx: Option<mpsc::UnboundedSender<Job>>,
+    tx: Option<mpsc::Sender<Job>>,
     writer: Option<std::thread::JoinHandle<()>>,
     counters: Arc<Counters>,
     #[cfg(test)]
@@ -284,6 +289,7 @@ impl AuditLog {
             last_hash: tail.last_hash,
             anchored: tail.anchored,
             last_anchor: Instant::now(),
+            retry_after: None,
             broken: None,
             counters: Arc::clone(&counters),
             #[cfg(test)]
@@ -297,7 +303,7 @@ impl AuditLog {
         }
         #[cfg(test)]
         let hooks = Arc::clone(&writer.hooks);
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name("zhiban-audit".into())
             .spawn(move || writer.run(rx))
@@ -597,6 +603,8 @@ struct Writer {
     /// Entry count of the anchor on disk, if it has an offset.
     anchored: Option<u64>,
     last_anchor: Instant,
+    /// No anchor attempt before this, after a failed one.
+    retry_after: Option<Instant>,
     /// Set when a failed write could not be cut back off the file: nothing more is appended
     /// until the log is reopened (which recovers the tail).
     broken: Option<String>,
@@ -606,9 +614,28 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+    fn run(mut self, rx: mpsc::Receiver<Job>) {
         let mut batch = Vec::new();
-        while let Some(job) = rx.blocking_recv() {
+        loop {
+            let job = if self.anchored == Some(self.next_seq) {
+                rx.recv().ok()
+            } else {
+                // Behind: anchor when nothing arrives for a moment, or when it has lagged long
+                // enough (never sooner than a failed attempt allows).
+                let now = Instant::now();
+                let due = (now + ANCHOR_IDLE)
+                    .min(self.last_anchor + ANCHOR_EVERY)
+                    .max(self.retry_after.unwrap_or(now));
+                match rx.recv_timeout(due.saturating_duration_since(now)) {
+                    Ok(job) => Some(job),
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        self.anchor_logged();
+                        continue;
+                    }
+                    Err(mpsc::RecvTimeoutError::Disconnected) => None,
+                }
+            };
+            let Some(job) = job else { break };
             batch.push(job);
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
@@ -617,11 +644,15 @@ impl Writer {
                 }
             }
             self.commit(&mut batch);
-            let behind = self.anchored != Some(self.next_seq);
-            if behind && (rx.is_empty() || self.last_anchor.elapsed() >= ANCHOR_EVERY) {
+            let now = Instant::now();
+            if self.anchored != Some(self.next_seq)
+                && now >= self.last_anchor + ANCHOR_EVERY
+                && self.retry_after.is_none_or(|t| now >= t)
+            {
                 self.anchor_logged();
             }
         }
+        // Closed: anchor what was written, whatever an earlier failure said about retrying.
         if self.anchored != Some(self.next_seq) {
             self.anchor_logged();
         }
@@ -738,6 +769,7 @@ impl Writer {
 
     fn anchor_logged(&mut self) {
         if let Err(e) = self.write_anchor() {
+            self.retry_after = Some(Instant::now() + ANCHOR_RETRY);
             self.counters
                 .anchor_failures
                 .fetch_add(1, Ordering::Relaxed);
@@ -768,6 +800,7 @@ impl Writer {
         std::fs::rename(&self.tmp, &self.head).map_err(|e| Error::io(&self.head, e))?;
         self.anchored = Some(anchor.count);
         self.last_anchor = Instant::now();
+        self.retry_after = None;
         self.counters.anchor_writes.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
@@ -1134,6 +1167,12 @@ mod tests {
         std::fs::create_dir(anchor_tmp_path(&path)).unwrap();
         for i in 1..4 {
             seqs.push(log.append_blocking(rec(i)).unwrap().seq);
+        }
+        for _ in 0..500 {
+            if log.stats().anchor_failures >= 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         assert!(log.stats().anchor_failures >= 1, "{:?}", log.stats());
         std::fs::remove_dir(anchor_tmp_path(&path)).unwrap();
