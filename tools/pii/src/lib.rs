@@ -18,7 +18,10 @@
 //! assert!(text.contains("⟦PII:ID_CARD:k1:") && !text.contains("1949"));
 //! let back = vault.detokenize_text(&scope, &text)?;
 //! assert_eq!(back.as_str(), "身份证 11010519491231002X，电话 13912345678");
-//! assert!(vault.detokenize_text(&TokenScope::new("shanghai", "other"), &text).is_err());
+//! assert!(matches!(
+//!     vault.detokenize_text(&TokenScope::new("shanghai", "other"), &text),
+//!     Err(zhiban_pii::Error::InvalidToken)
+//! ));
 //! # let _ = PiiKind::IdCard;
 //! # Ok::<(), zhiban_pii::Error>(())
 //! ```

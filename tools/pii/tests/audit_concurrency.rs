@@ -9,7 +9,7 @@ fn record(t: usize, i: usize) -> AuditRecord {
         format!("agent-{t}"),
         format!("s-{t}"),
         "失业登记提交",
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             AuditAction::Write
         } else {
             AuditAction::Decrypt
