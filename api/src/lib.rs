@@ -9,3 +9,4 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod embedded;

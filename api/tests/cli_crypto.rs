@@ -605,7 +605,7 @@ fn write_log(dir: &Path) -> std::path::PathBuf {
         ("综合查询", AuditAction::Decrypt, vec![PiiKind::IdCard]),
     ];
     for (tool, action, fields) in steps {
-        log.append(AuditRecord::new(
+        log.append_blocking(AuditRecord::new(
             "clerk-0107",
             "sess-20261129-01",
             tool,

@@ -4,6 +4,9 @@
 //! `latency=200ms`, `error=0.3` (503 before processing), `lost=0.2` (processed, then 502),
 //! `timeout=0.1` (processed, then the response is held for `hang`, default 10s), `hang=2s`,
 //! `duplicate=0.5` (the request is processed twice, as a gateway that delivers twice would),
+//! `echo=0.5` (refused with a server error — REST 500, SOAP `soap:Server` — whose message echoes
+//! the request's plaintext: name, ID number, phone and the raw arguments, as careless line systems
+//! do), `echo_client=0.5` (the same as a business refusal: REST 422, SOAP `soap:Client`),
 //! `seed=7`. A bare name means probability 1 (`timeout`, `duplicate`). Each draw is a hash of
 //! (seed, idempotency key or body fingerprint, how many times that key has been seen, fault kind),
 //! so an outcome does not depend on how concurrent requests interleave, and a retry gets a fresh
@@ -30,6 +33,10 @@ pub struct FaultSpec {
     pub hang: Duration,
     /// Probability that the request is processed twice.
     pub duplicate: f64,
+    /// Probability of a server error whose message echoes the request's plaintext PII.
+    pub echo: f64,
+    /// Probability of a business refusal whose message echoes the request's plaintext PII.
+    pub echo_client: f64,
     /// Seed of the draws.
     pub seed: u64,
 }
@@ -85,6 +92,8 @@ impl FaultSpec {
                 "lost" => f.lost = prob(v)?,
                 "timeout" => f.timeout = prob(v)?,
                 "duplicate" => f.duplicate = prob(v)?,
+                "echo" => f.echo = prob(v)?,
+                "echo_client" => f.echo_client = prob(v)?,
                 "seed" => f.seed = v.and_then(|x| x.parse().ok()).ok_or_else(bad)?,
                 _ => return Err(bad()),
             }
@@ -128,7 +137,8 @@ pub struct RequestRecord {
     pub body: String,
     /// HTTP status returned (for a duplicate delivery: the status of the first).
     pub status: u16,
-    /// What happened: `none`, `error`, `lost`, `timeout` (fault layer) or `rejected` (bad signature).
+    /// What happened: `none`, `error`, `lost`, `timeout`, `echo` (fault layer) or `rejected` (bad
+    /// signature).
     pub outcome: &'static str,
     /// True for the second processing of a duplicated delivery.
     pub duplicate_delivery: bool,
@@ -185,16 +195,25 @@ mod tests {
 
     #[test]
     fn parses_the_documented_forms() {
-        let f =
-            FaultSpec::parse("latency=200ms,error=0.3,timeout,duplicate,hang=1.5s,seed=9").unwrap();
+        let f = FaultSpec::parse(
+            "latency=200ms,error=0.3,timeout,duplicate,hang=1.5s,seed=9,echo=0.2,echo_client",
+        )
+        .unwrap();
         assert_eq!(f.latency, Some(Duration::from_millis(200)));
         assert_eq!(f.error, 0.3);
         assert_eq!(f.timeout, 1.0);
         assert_eq!(f.duplicate, 1.0);
         assert_eq!(f.hang, Duration::from_millis(1500));
         assert_eq!(f.seed, 9);
-        assert!(FaultSpec::parse("error=2").is_err());
-        assert!(FaultSpec::parse("explode").is_err());
+        assert_eq!((f.echo, f.echo_client), (0.2, 1.0));
+        assert!(matches!(
+            FaultSpec::parse("error=2"),
+            Err(crate::Error::InvalidFault { part }) if part == "error=2"
+        ));
+        assert!(matches!(
+            FaultSpec::parse("latency=1ms,explode"),
+            Err(crate::Error::InvalidFault { part }) if part == "explode"
+        ));
     }
 
     #[test]

@@ -165,6 +165,17 @@ async fn handle(
             return Outcome::Op(e);
         }
     };
+    let echo = spec.fires("echo", spec.echo, &draw_key, nth);
+    let echo_client = !echo && spec.fires("echo_client", spec.echo_client, &draw_key, nth);
+    if echo || echo_client {
+        st.log
+            .push(record(if echo_client { 422 } else { 500 }, "echo", false));
+        return Outcome::Op(OpError {
+            code: "FAULT_ECHO",
+            message: echo_message(&args),
+            client: echo_client,
+        });
+    }
     let first = st.ops.call(op, &args, key.as_deref()).await;
     let status = match &first {
         Ok(_) => 200,
@@ -205,6 +216,18 @@ async fn handle(
         Ok(v) => Outcome::Ok(v),
         Err(e) => Outcome::Op(e),
     }
+}
+
+/// What a careless line system says when it fails: the applicant's plaintext, and the raw request.
+fn echo_message(args: &Value) -> String {
+    let field = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or("");
+    format!(
+        "处理申请人{}（证件号码{}，联系电话{}）的请求时出错（模拟故障）；请求报文：{}",
+        field("name"),
+        field("id_number"),
+        field("mobile"),
+        args
+    )
 }
 
 async fn rest(

@@ -6,14 +6,14 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use zhiban_pii::{AuditLog, Keyring, Vault};
-use zhiban_tools::cli::{reveal, tokenize_args};
+use zhiban_pii::{AuditLog, Keyring, PiiKind, Vault};
 use zhiban_tools::{AdapterConfig, CallContext, Registry, ToolRuntime, Transport};
 
 struct Fixture {
     rt: Arc<ToolRuntime>,
     ctx: CallContext,
-    plain: Value,
+    name: String,
+    id: String,
 }
 
 fn fixture(
@@ -48,7 +48,8 @@ fn fixture(
             Fixture {
                 rt,
                 ctx: CallContext::new("bench", "s", "bench"),
-                plain: json!({"name": name, "id_number": id}),
+                name,
+                id,
             },
             sim,
         )
@@ -56,12 +57,20 @@ fn fixture(
 }
 
 async fn one_call(f: &Fixture) -> Value {
-    let args = tokenize_args(&f.rt, &f.ctx, "applicant_verify", f.plain.clone()).expect("tokenise");
+    // What the agent side holds: the two PII fields as tokens.
+    let scope = f.ctx.scope();
+    let args = json!({
+        "name": f.rt.vault().seal(&scope, PiiKind::Name, &f.name).expect("seal"),
+        "id_number": f.rt.vault().seal(&scope, PiiKind::IdCard, &f.id).expect("seal"),
+    });
     let sealed =
         f.rt.invoke(&f.ctx, "applicant_verify", args)
             .await
             .expect("invoke");
-    let plain = reveal(&f.rt, &f.ctx, "applicant_verify", &sealed).expect("reveal");
+    let plain =
+        f.rt.reveal(&f.ctx, "applicant_verify", &sealed)
+            .await
+            .expect("reveal");
     assert_eq!(plain["match_level"], "完全匹配");
     plain
 }
@@ -90,7 +99,8 @@ fn bench(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("tokio");
-    // Audit appends fsync twice each; measure on disk (the real cost) and on tmpfs (the rest).
+    // Each call awaits two audit entries (decrypt, reveal), each durable before it returns;
+    // measure on disk (the real cost) and on tmpfs (the rest).
     let disk = tempfile::TempDir::new().expect("tempdir");
     let shm = std::path::Path::new("/dev/shm");
     let mem = if shm.is_dir() {

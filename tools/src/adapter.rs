@@ -197,26 +197,30 @@ impl CircuitBreaker {
     fn lock(&self) -> std::sync::MutexGuard<'_, BreakerInner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
-    /// Whether an attempt may go out now (in half-open state only one at a time).
-    pub fn allow(&self) -> bool {
+    /// Permission for one attempt now, or `None` while the breaker is open (in half-open state
+    /// only one probe at a time gets a permit).
+    pub fn try_acquire(&self) -> Option<Permit<'_>> {
         let mut g = self.lock();
-        match g.open_until {
-            None => true,
-            Some(t) if Instant::now() < t => false,
-            Some(_) if g.probing => false,
+        let probe = match g.open_until {
+            None => false,
+            Some(t) if Instant::now() < t => return None,
+            Some(_) if g.probing => return None,
             Some(_) => {
                 g.probing = true;
                 true
             }
-        }
+        };
+        Some(Permit {
+            breaker: self,
+            probe,
+            settled: false,
+        })
     }
-    /// Record an answered attempt.
-    pub fn success(&self) {
+    fn success(&self) {
         let mut g = self.lock();
         *g = BreakerInner::default();
     }
-    /// Record a failed attempt.
-    pub fn failure(&self) {
+    fn failure(&self) {
         let mut g = self.lock();
         g.failures = g.failures.saturating_add(1);
         if g.probing || g.failures >= self.cfg.failure_threshold {
@@ -231,6 +235,43 @@ impl CircuitBreaker {
             None => BreakerState::Closed,
             Some(t) if Instant::now() < t => BreakerState::Open,
             Some(_) => BreakerState::HalfOpen,
+        }
+    }
+}
+
+/// Permission to send one attempt through a [`CircuitBreaker`]; report how it went with
+/// [`Permit::success`] or [`Permit::failure`]. A probe's permit dropped without a verdict (the
+/// caller's future was cancelled mid-call) frees the probe slot, so the breaker cannot stay
+/// half-open with nobody probing.
+#[derive(Debug)]
+#[must_use = "report the attempt's outcome"]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    probe: bool,
+    settled: bool,
+}
+
+impl Permit<'_> {
+    /// The system answered: close the breaker.
+    pub fn success(mut self) {
+        self.settled = true;
+        self.breaker.success();
+    }
+    /// The attempt failed (timeout, 5xx, connection): count it; a failed probe reopens.
+    pub fn failure(mut self) {
+        self.settled = true;
+        self.breaker.failure();
+    }
+    /// Whether this permit is the half-open probe.
+    pub fn is_probe(&self) -> bool {
+        self.probe
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.probe && !self.settled {
+            self.breaker.lock().probing = false;
         }
     }
 }
@@ -366,12 +407,12 @@ impl Adapters {
                     .min(2_000);
                 tokio::time::sleep(Duration::from_millis(self.jitter_below(cap))).await;
             }
-            if !breaker.allow() {
+            let Some(permit) = breaker.try_acquire() else {
                 self.stats.short_circuited.fetch_add(1, Ordering::Relaxed);
                 return Err(Error::CircuitOpen {
                     system: system.to_string(),
                 });
-            }
+            };
             self.stats.attempts.fetch_add(1, Ordering::Relaxed);
             let r = match transport {
                 Transport::Rest => {
@@ -385,17 +426,22 @@ impl Adapters {
             };
             match r {
                 Ok(v) => {
-                    breaker.success();
+                    permit.success();
                     return Ok(v);
                 }
                 Err(e) if e.retryable() => {
-                    tracing::debug!(tool = tool.id, attempt, error = %e, "line system attempt failed");
-                    breaker.failure();
+                    tracing::debug!(
+                        tool = tool.id,
+                        attempt,
+                        code = e.code(),
+                        "line system attempt failed"
+                    );
+                    permit.failure();
                     last = Some(e);
                 }
                 Err(e) => {
                     // The system answered (a business refusal is a healthy system).
-                    breaker.success();
+                    permit.success();
                     return Err(e);
                 }
             }
@@ -481,10 +527,18 @@ impl Adapters {
             .map_err(|e| Self::transport_error(system, e))?;
         let v: Option<Value> = serde_json::from_str(&body).ok();
         if status.is_server_error() || status.as_u16() == 429 {
+            // The body of a failure may echo the request (names, ID numbers): keep only its code.
+            let code = v
+                .as_ref()
+                .and_then(|v| v["error"]["code"].as_str())
+                .and_then(safe_code);
             return Err(Error::Unavailable {
                 system: system.to_string(),
                 status: Some(status.as_u16()),
-                detail: body.chars().take(200).collect(),
+                detail: match code {
+                    Some(c) => format!("HTTP {status}，错误码 {c}"),
+                    None => format!("HTTP {status}"),
+                },
             });
         }
         let Some(v) = v else {
@@ -499,7 +553,8 @@ impl Adapters {
         match (v["error"]["code"].as_str(), v["error"]["message"].as_str()) {
             (Some(code), Some(message)) => Err(Error::Business {
                 system: system.to_string(),
-                code: code.to_string(),
+                code: safe_code(code).unwrap_or("UNKNOWN").to_string(),
+                // Free text for the resident; the runtime seals any PII in it before it leaves.
                 message: message.to_string(),
             }),
             _ => Err(Error::Protocol {
@@ -541,10 +596,11 @@ impl Adapters {
                     detail: "非 SOAP 应答".into(),
                 });
             }
-            Err(e) => {
+            Err(_) => {
+                // The parser's message can quote the body; say what failed in our own words.
                 return Err(Error::Protocol {
                     system: system.to_string(),
-                    detail: e.to_string(),
+                    detail: format!("SOAP 应答无法解析（HTTP {status}）"),
                 });
             }
         };
@@ -556,8 +612,9 @@ impl Adapters {
             let detail = el.child("detail").and_then(|d| d.children.first());
             let code = detail
                 .and_then(|d| d.child("code"))
-                .map(|c| c.text.clone())
-                .unwrap_or_else(|| "SOAP_FAULT".into());
+                .and_then(|c| safe_code(c.text.trim()))
+                .unwrap_or("SOAP_FAULT")
+                .to_string();
             let message = el
                 .child("faultstring")
                 .map(|c| c.text.clone())
@@ -569,10 +626,11 @@ impl Adapters {
                     message,
                 });
             }
+            // A server fault's faultstring may echo the request: only its code is kept.
             return Err(Error::Unavailable {
                 system: system.to_string(),
                 status: Some(status.as_u16()),
-                detail: format!("{code}: {message}"),
+                detail: format!("SOAP 服务端故障，错误码 {code}"),
             });
         }
         if !status.is_success() {
@@ -585,7 +643,7 @@ impl Adapters {
         if el.name != format!("{}Response", tool.id) {
             return Err(Error::Protocol {
                 system: system.to_string(),
-                detail: format!("应答元素 {} 与操作 {} 不符", el.name, tool.id),
+                detail: format!("应答元素与操作 {} 不符", tool.id),
             });
         }
         let v = soap::to_json(&el);
@@ -597,6 +655,17 @@ impl Adapters {
         };
         Ok(soap::coerce(v, &tool.result_schema))
     }
+}
+
+/// A line system's error code, if it looks like one (`APPLICANT_NOT_FOUND`); anything else could
+/// be free text and is not carried.
+fn safe_code(code: &str) -> Option<&str> {
+    let ok = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    ok.then_some(code)
 }
 
 #[cfg(test)]
@@ -621,24 +690,52 @@ mod tests {
             open_for: Duration::from_millis(30),
         });
         for _ in 0..2 {
-            assert!(b.allow());
-            b.failure();
+            b.try_acquire().unwrap().failure();
         }
         assert_eq!(b.state(), BreakerState::Closed);
-        assert!(b.allow());
-        b.failure();
+        b.try_acquire().unwrap().failure();
         assert_eq!(b.state(), BreakerState::Open);
-        assert!(!b.allow());
+        assert!(b.try_acquire().is_none());
         std::thread::sleep(Duration::from_millis(40));
         assert_eq!(b.state(), BreakerState::HalfOpen);
-        assert!(b.allow());
-        assert!(!b.allow(), "only one probe at a time");
-        b.failure();
+        let probe = b.try_acquire().unwrap();
+        assert!(probe.is_probe());
+        assert!(b.try_acquire().is_none(), "only one probe at a time");
+        probe.failure();
         assert_eq!(b.state(), BreakerState::Open);
         std::thread::sleep(Duration::from_millis(40));
-        assert!(b.allow());
-        b.success();
+        b.try_acquire().unwrap().success();
         assert_eq!(b.state(), BreakerState::Closed);
-        assert!(b.allow() && b.allow());
+        let (x, y) = (b.try_acquire().unwrap(), b.try_acquire().unwrap());
+        assert!(!x.is_probe() && !y.is_probe());
+        x.success();
+        y.success();
+    }
+
+    #[test]
+    fn a_dropped_probe_frees_the_probe_slot() {
+        let b = CircuitBreaker::new(BreakerConfig {
+            failure_threshold: 1,
+            open_for: Duration::from_millis(20),
+        });
+        b.try_acquire().unwrap().failure();
+        std::thread::sleep(Duration::from_millis(30));
+        let probe = b.try_acquire().unwrap();
+        assert!(b.try_acquire().is_none());
+        drop(probe); // the probing call was cancelled
+        let again = b.try_acquire().expect("the next caller may probe");
+        assert!(again.is_probe());
+        again.success();
+        assert_eq!(b.state(), BreakerState::Closed);
+    }
+
+    #[test]
+    fn only_identifier_like_codes_are_kept() {
+        assert_eq!(
+            safe_code("APPLICANT_NOT_FOUND"),
+            Some("APPLICANT_NOT_FOUND")
+        );
+        assert_eq!(safe_code("王小明 11010519491231002X"), None);
+        assert_eq!(safe_code(""), None);
     }
 }

@@ -67,7 +67,7 @@ pub enum Error {
         system: String,
         /// HTTP status, when there was one.
         status: Option<u16>,
-        /// Technical detail (for logs, not for residents).
+        /// Technical detail for logs (status, the line system's error code), never its raw body.
         detail: String,
     },
     /// The circuit breaker for the line system is open.
@@ -87,7 +87,7 @@ pub enum Error {
     Protocol {
         /// Line system id.
         system: String,
-        /// Technical detail.
+        /// What could not be read, in our own words (never the raw body).
         detail: String,
     },
     /// A line system's configuration is unusable.
@@ -116,18 +116,12 @@ pub enum Error {
     /// Building the HTTP client failed.
     #[error("无法创建网络客户端：{0}")]
     Client(#[source] reqwest::Error),
-    /// A local file or directory could not be used.
-    #[error("无法访问本地文件 {path}：{source}")]
-    Io {
-        /// Path.
-        path: std::path::PathBuf,
-        /// Cause.
-        #[source]
-        source: std::io::Error,
+    /// A blocking key provider (KMS, cipher machine) did not answer within the deadline.
+    #[error("密钥服务在 {ms} 毫秒内未响应，请稍后再试")]
+    KeyProviderTimeout {
+        /// The deadline.
+        ms: u64,
     },
-    /// Starting the embedded case system failed.
-    #[error("无法启动参考业务系统：{0}")]
-    Casesim(#[from] zhiban_casesim::Error),
 }
 
 impl Error {
@@ -150,14 +144,25 @@ impl Error {
             Error::Pii(_) => "pii",
             Error::Json(_) => "json",
             Error::Client(_) => "client",
-            Error::Casesim(_) => "casesim",
-            Error::Io { .. } => "io",
+            Error::KeyProviderTimeout { .. } => "key_provider_timeout",
         }
     }
 
     /// Whether another attempt may succeed (timeouts, 5xx, connection failures).
     pub fn retryable(&self) -> bool {
         matches!(self, Error::Timeout { .. } | Error::Unavailable { .. })
+    }
+}
+
+/// `{"code", "message"}`, the shape of the API's error bodies. Technical details (`detail`,
+/// statuses) stay out: they are for logs, and even there they carry no plaintext PII.
+impl serde::Serialize for Error {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Error", 2)?;
+        st.serialize_field("code", self.code())?;
+        st.serialize_field("message", &self.to_string())?;
+        st.end()
     }
 }
 

@@ -2,9 +2,10 @@
 //! whether it writes, and how long it may take.
 //!
 //! Tool ids are stable (they are also the operation names on the line systems); the Chinese
-//! display name is what clerks and the agent see. PII fields are declared by path (`name`,
-//! `records[].id_number`) and also marked in the JSON Schema with `"x-pii": "<KIND>"`, so an LLM
-//! reading the schema knows to pass a token.
+//! display name is what clerks and the agent see. A PII field is declared once, in the JSON Schema,
+//! with `"x-pii": "<KIND>"` (so an LLM reading the schema knows to pass a token); the paths in
+//! [`ToolSpec::pii_args`] and [`ToolSpec::pii_result`] (`name`, `applicant.id_number`,
+//! `records[].name`) are derived from those marks ([`crate::paths`]), never written by hand.
 
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -53,10 +54,45 @@ pub struct ToolSpec {
     pub args_schema: Value,
     /// JSON Schema of the result.
     pub result_schema: Value,
-    /// PII fields in the arguments (arrive as tokens).
+    /// PII fields in the arguments (arrive as tokens), derived from `args_schema`.
     pub pii_args: Vec<PiiField>,
-    /// PII fields in the result (sealed before they leave).
+    /// PII fields in the result (sealed before they leave), derived from `result_schema`.
     pub pii_result: Vec<PiiField>,
+}
+
+impl ToolSpec {
+    /// A tool; its PII fields are read from the schemas' `x-pii` marks, reads get a 5 s and
+    /// writes an 8 s per-attempt timeout.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        id: &'static str,
+        name: &'static str,
+        description: &'static str,
+        line_system: &'static str,
+        matter: Option<&'static str>,
+        access: Access,
+        args_schema: Value,
+        result_schema: Value,
+    ) -> Self {
+        let timeout = if access == Access::Write {
+            Duration::from_secs(8)
+        } else {
+            Duration::from_secs(5)
+        };
+        ToolSpec {
+            id,
+            name,
+            description,
+            line_system,
+            matter,
+            access,
+            timeout,
+            pii_args: crate::paths::pii_fields(&args_schema),
+            pii_result: crate::paths::pii_fields(&result_schema),
+            args_schema,
+            result_schema,
+        }
+    }
 }
 
 fn ser_ms<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -87,6 +123,12 @@ impl Registry {
             tools.insert(t.id, t);
         }
         Registry { tools }
+    }
+    /// A registry of other tools (a deployment's own line interfaces, tests).
+    pub fn from_specs(specs: impl IntoIterator<Item = ToolSpec>) -> Self {
+        Registry {
+            tools: specs.into_iter().map(|t| (t.id, t)).collect(),
+        }
     }
     /// A tool by id or Chinese name.
     pub fn get(&self, name: &str) -> Option<&ToolSpec> {
@@ -227,70 +269,11 @@ fn trajectory_schema() -> Value {
     ))
 }
 
-fn f(path: &str, kind: PiiKind) -> PiiField {
-    PiiField {
-        path: path.to_string(),
-        kind,
-    }
-}
-
-fn applicant_pii() -> Vec<PiiField> {
-    vec![f("name", PiiKind::Name), f("id_number", PiiKind::IdCard)]
-}
-
-fn submit_pii() -> Vec<PiiField> {
-    vec![
-        f("name", PiiKind::Name),
-        f("id_number", PiiKind::IdCard),
-        f("mobile", PiiKind::Mobile),
-    ]
-}
-
-/// [`submit_pii`] plus one matter-specific PII field.
-fn submit_pii_with(extra: PiiField) -> Vec<PiiField> {
-    let mut v = submit_pii();
-    v.push(extra);
-    v
-}
-
-#[allow(clippy::too_many_arguments)]
-fn tool(
-    id: &'static str,
-    name: &'static str,
-    description: &'static str,
-    line_system: &'static str,
-    matter: Option<&'static str>,
-    access: Access,
-    args_schema: Value,
-    result_schema: Value,
-    pii_args: Vec<PiiField>,
-    pii_result: Vec<PiiField>,
-) -> ToolSpec {
-    let timeout = if access == Access::Write {
-        Duration::from_secs(8)
-    } else {
-        Duration::from_secs(5)
-    };
-    ToolSpec {
-        id,
-        name,
-        description,
-        line_system,
-        matter,
-        access,
-        timeout,
-        args_schema,
-        result_schema,
-        pii_args,
-        pii_result,
-    }
-}
-
 fn builtin_tools() -> Vec<ToolSpec> {
     use Access::{Read, Write};
     let elig = |extra: &[(&str, Value)]| decision_schema(extra);
     vec![
-        tool(
+        ToolSpec::new(
             "applicant_verify",
             "申请人核实",
             "按姓名、证件类型和证件号码核实申请人身份，返回是否查到及匹配程度（完全匹配 / 证件号码匹配、姓名不一致 / 未匹配）。",
@@ -313,10 +296,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["found", "match_level"],
             ),
-            applicant_pii(),
-            applicant_pii(),
         ),
-        tool(
+        ToolSpec::new(
             "unemployment_eligibility",
             "失业登记准入判断",
             "判断申请人能否办理失业登记：本市户籍对应 SQ-RS-001，非本市户籍对应 SQ-RS-002；逐条返回年龄、就业缴费、已有登记、居住证等核查结果及政策依据。",
@@ -325,10 +306,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[], &["id_number"]),
             elig(&[]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "unemployment_date_check",
             "失业时间校验",
             "校验申请人填写的失业时间：不得晚于当天，且应在最后一个缴费月份之后。",
@@ -337,10 +316,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[("unemployment_date", date("失业时间（YYYY-MM-DD）"))], &["id_number", "unemployment_date"]),
             elig(&[]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "unemployment_submit",
             "失业登记提交",
             "向人社业务系统提交失业登记申请，生成办件编号；同一申请重复提交只会生成一个办件。",
@@ -349,10 +326,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("unemployment_date", date("失业时间（YYYY-MM-DD）")), ("address", pii("常住地址", PiiKind::Address))], &["unemployment_date"]),
             submit_result(),
-            submit_pii_with(f("address", PiiKind::Address)),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "rural_subsidy_eligibility",
             "跨区非农就业补贴准入判断",
             "判断申请人能否申领郊区农村富余劳动力跨区非农就业补贴（SQ-RS-019）：户籍或征地身份、劳动年龄、跨区非农就业、合同期限和工资。",
@@ -361,10 +336,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[], &["id_number"]),
             elig(&[]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "rural_subsidy_start_check",
             "补贴起始时间校验",
             "校验跨区非农就业补贴的起始月份：须在劳动合同期限内、不早于12个月前，且与已享受的补贴期不重叠。",
@@ -373,10 +346,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[("start_month", date("补贴起始月份（YYYY-MM）"))], &["id_number", "start_month"]),
             elig(&[]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "rural_subsidy_submit",
             "跨区非农就业补贴提交",
             "提交跨区非农就业补贴申请，生成办件编号；同一申请重复提交只会生成一个办件。",
@@ -385,10 +356,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("start_month", date("补贴起始月份（YYYY-MM）")), ("bank_card", pii("补贴发放银行卡号", PiiKind::BankCard))], &["start_month"]),
             submit_result(),
-            submit_pii_with(f("bank_card", PiiKind::BankCard)),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "elderly_subsidy_eligibility",
             "养老服务补贴准入判断",
             "判断申请人能否申请养老服务补贴（SQ-MZ-020）：本市户籍、年满60周岁、照护等级二至六级且在有效期内、低保低收入或80周岁以上，并给出补贴档次。",
@@ -400,10 +369,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 "subsidy_band",
                 json!({"type": ["object", "null"], "description": "补贴档次及居家社区照护月补贴金额（元）", "properties": {"band": {"type": "string"}, "percent": {"type": "integer"}, "monthly_amount": {"type": "integer"}}}),
             )]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "elderly_assessment_info",
             "老年照护需求统一评估信息",
             "查询申请人最近一次老年照护统一需求评估：评估等级、评估日期、有效期和评估机构。",
@@ -426,10 +393,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["found"],
             ),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "elderly_subsidy_submit",
             "养老服务补贴提交",
             "提交养老服务补贴申请，生成办件编号；同一申请重复提交只会生成一个办件。",
@@ -438,10 +403,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("address", pii("居住地址", PiiKind::Address))], &[]),
             submit_result(),
-            submit_pii_with(f("address", PiiKind::Address)),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "zhinei_eligibility",
             "支内回沪帮困补助准入判断",
             "判断申请人能否申请本市支援外地建设退休（职）回沪定居人员帮困补助（SQ-MZ-031）：支内经历、回沪定居满6个月及户籍、月养老收入低于保障线、未享受低保，并给出每月补助金额。",
@@ -450,10 +413,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[], &["id_number"]),
             elig(&[("monthly_amount", nullable(int("每月帮困补助金额（元）")))]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "zhinei_submit",
             "支内回沪帮困补助提交",
             "提交支内回沪帮困补助申请，生成办件编号；同一申请重复提交只会生成一个办件。",
@@ -462,10 +423,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[], &[]),
             submit_result(),
-            submit_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "disability_care_eligibility",
             "残疾人居家养护准入判断",
             "判断申请人能否申请残疾人居家养护服务（SQ-CL-033）：残疾人证、一二级重残或三级智力精神残疾、16至59周岁、无业、未入住机构。",
@@ -474,10 +433,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Read,
             applicant_args(&[], &["id_number"]),
             elig(&[]),
-            applicant_pii(),
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "disability_care_submit",
             "残疾人居家养护提交",
             "提交残疾人居家养护服务申请，生成办件编号；同一申请重复提交只会生成一个办件。",
@@ -486,15 +443,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
             Write,
             submit_args(&[("guardian_name", pii("监护人姓名", PiiKind::Name)), ("guardian_mobile", pii("监护人电话", PiiKind::Mobile))], &[]),
             submit_result(),
-            {
-                let mut v = submit_pii();
-                v.push(f("guardian_name", PiiKind::Name));
-                v.push(f("guardian_mobile", PiiKind::Mobile));
-                v
-            },
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "road_search",
             "路名库查询",
             "按关键字模糊查询本市路名（路、街、弄、公路），可限定区，返回路名、所属区和街道（镇）。",
@@ -506,10 +456,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 &[("total", int("匹配总数")), ("roads", arr(obj(&[("name", s("路名")), ("district", s("区")), ("street", s("街道（镇）")), ("kind", s("类型")), ("score", json!({"type": "number"}))], &["name", "district"])))],
                 &["total", "roads"],
             ),
-            vec![],
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "case_trajectory",
             "综合查询（业务轨迹）",
             "按办件编号或申请人证件号码查询办件及其业务轨迹（收件、受理、审核、办结等环节）。",
@@ -536,10 +484,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ), ("found", boolean("是否查到"))],
                 &["found", "cases"],
             ),
-            vec![f("id_number", PiiKind::IdCard)],
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "ltc_registration_query",
             "长护险登记查询",
             "按证件号码或申请号查询长期护理保险（老年照护统一需求评估）登记情况，只能查询本街道（镇）的记录。",
@@ -570,10 +516,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["found", "records"],
             ),
-            vec![f("id_number", PiiKind::IdCard)],
-            vec![f("records[].name", PiiKind::Name), f("records[].id_number", PiiKind::IdCard), f("records[].address", PiiKind::Address)],
         ),
-        tool(
+        ToolSpec::new(
             "matter_catalog",
             "全口径事项清单",
             "查询社区事务受理事项清单，可按口径筛选：社区、全市通办、长三角、自助机、远程受理，也可按关键字查找。",
@@ -589,10 +533,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["total", "matters"],
             ),
-            vec![],
-            vec![],
         ),
-        tool(
+        ToolSpec::new(
             "rating_info",
             "好差评信息",
             "按办件编号或评价编号查询好差评信息：评价编号、办件编号、事项名称、评价渠道、评价等级、评价时间、评价内容、整改情况、评价人。",
@@ -623,10 +565,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["found", "ratings"],
             ),
-            vec![],
-            vec![f("ratings[].rater_name", PiiKind::Name)],
         ),
-        tool(
+        ToolSpec::new(
             "current_ticket_matters",
             "当前号码办理事项",
             "按叫号号码查询当天该号码办理的全部事项，每个事项返回办件编号、事项、申请人、状态、窗口、承诺时限、评价等17项信息。",
@@ -667,10 +607,8 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["ticket_no", "matters"],
             ),
-            vec![],
-            vec![f("matters[].applicant_name", PiiKind::Name), f("matters[].id_number", PiiKind::IdCard), f("matters[].mobile", PiiKind::Mobile)],
         ),
-        tool(
+        ToolSpec::new(
             "pending_trajectory",
             "全市通办/一网通办待办轨迹",
             "查询全市通办或一网通办渠道尚未办结的办件及其轨迹，可限定街道（镇）。",
@@ -700,8 +638,6 @@ fn builtin_tools() -> Vec<ToolSpec> {
                 ],
                 &["items"],
             ),
-            vec![],
-            vec![f("items[].applicant_name", PiiKind::Name)],
         ),
     ]
     .into_iter()
@@ -720,31 +656,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_declared_pii_field_is_marked_in_the_schema() {
+    fn pii_fields_come_from_the_schema_marks_alone() {
         let reg = Registry::builtin();
         assert_eq!(reg.len(), 21);
+        // Sorted: with serde_json's `preserve_order` (on in some builds) maps keep insertion order.
+        let paths = |v: &[PiiField]| -> Vec<String> {
+            let mut p: Vec<String> = v.iter().map(|f| format!("{}:{}", f.path, f.kind)).collect();
+            p.sort();
+            p
+        };
+        let t = reg.get("disability_care_submit").unwrap();
+        assert_eq!(
+            paths(&t.pii_args),
+            [
+                "guardian_mobile:MOBILE",
+                "guardian_name:NAME",
+                "id_number:ID_CARD",
+                "mobile:MOBILE",
+                "name:NAME"
+            ]
+        );
+        let t = reg.get("ltc_registration_query").unwrap();
+        assert_eq!(paths(&t.pii_args), ["id_number:ID_CARD"]);
+        assert_eq!(
+            paths(&t.pii_result),
+            [
+                "records[].address:ADDRESS",
+                "records[].id_number:ID_CARD",
+                "records[].name:NAME"
+            ]
+        );
         for t in reg.iter() {
-            for p in &t.pii_args {
-                let prop = &t.args_schema["properties"][&p.path];
-                assert_eq!(prop["x-pii"], p.kind.as_str(), "{} {}", t.id, p.path);
+            // Every marked property is a string field a token can fill.
+            for p in t.pii_args.iter().chain(&t.pii_result) {
+                assert!(!p.path.is_empty(), "{}", t.id);
             }
-            for p in &t.pii_result {
-                let (list, field) = p.path.split_once("[].").unwrap_or(("", &p.path));
-                let prop = if list.is_empty() {
-                    &t.result_schema["properties"][field]
-                } else {
-                    &t.result_schema["properties"][list]["items"]["properties"][field]
-                };
-                assert_eq!(prop["x-pii"], p.kind.as_str(), "{} {}", t.id, p.path);
+            if t.access == Access::Write {
+                assert!(t.pii_args.iter().any(|f| f.path == "id_number"), "{}", t.id);
             }
-            // And nothing marked x-pii is left undeclared.
-            let marked = t.args_schema["properties"]
-                .as_object()
-                .unwrap()
-                .values()
-                .filter(|v| v.get("x-pii").is_some())
-                .count();
-            assert_eq!(marked, t.pii_args.len(), "{}", t.id);
         }
         assert_eq!(
             reg.get("失业登记提交").map(|t| t.id),

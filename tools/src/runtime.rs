@@ -1,23 +1,35 @@
 //! The tool boundary: PII tokens are opened here and only here, plaintext goes to the line
 //! system, and every PII value in the answer is sealed again before it leaves.
 //!
-//! Order of one call: validate the arguments against the schema → open the tokens (a PII field
-//! must hold exactly one token; tokens inside free text are opened too) → audit the decryption →
-//! for writes, derive the idempotency key and audit the write → call the line system → seal the
-//! schema-marked PII fields of the result → run the detector over every other string of the
-//! result. If the audit log cannot be written, nothing is sent.
+//! Order of one call: validate the arguments against the schema → open the tokens (a PII field,
+//! at any path the schema marks, must hold exactly one token; tokens inside free text are opened
+//! too) → audit the decryption → for writes, derive the idempotency key and audit the write → call
+//! the line system → seal the schema-marked PII fields of the result → run the detector over every
+//! other string of the result. If the audit log cannot be written, nothing is sent. An error from
+//! the line system leaves with its free text sealed: every value this call opened that the line
+//! system echoes back becomes a token again, and the detector runs over the rest.
 //!
-//! Plaintext lives in `serde_json::Value`s for the duration of the HTTP call; opened tokens are
-//! `Zeroizing`, but the JSON copies are not wiped (serde_json and reqwest own those buffers).
+//! Nothing here blocks an async worker: audit entries are awaited from the group-commit writer,
+//! and a key provider that declares itself blocking (a KMS or cipher machine,
+//! [`zhiban_pii::KeyProvider::blocking`]) is called on the blocking pool under a deadline
+//! ([`ToolRuntime::with_key_timeout`]). Plaintext lives in `serde_json::Value`s for the duration of
+//! the HTTP call; opened tokens are `Zeroizing`, but the JSON copies are not wiped (serde_json and
+//! reqwest own those buffers).
 
 use crate::adapter::{AdapterConfig, Adapters};
 use crate::error::{Error, Result, kind_label};
+use crate::paths::{kind_at, walk, walk_mut};
 use crate::registry::{Access, PiiField, Registry, ToolSpec};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
+use std::time::Duration;
+use zeroize::Zeroizing;
 use zhiban_pii::{
     AuditAction, AuditLog, AuditRecord, PiiKind, TokenScope, Vault, find_tokens, is_token,
 };
+
+/// Default deadline for one batch of calls to a blocking key provider.
+pub const DEFAULT_KEY_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// Who is calling, in which session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +68,29 @@ pub struct ToolRuntime {
     vault: Vault,
     audit: Arc<AuditLog>,
     adapters: Adapters,
+    key_timeout: Duration,
+}
+
+/// Plaintext values this call opened, kept to recognise them in what the line system echoes.
+type Echoes = Vec<(PiiKind, Zeroizing<String>)>;
+
+/// The arguments with their tokens opened.
+struct Opened {
+    plain: Value,
+    /// Kinds of every token opened (decryption audit).
+    kinds: Vec<PiiKind>,
+    /// Kinds of the schema-marked fields that were filled (write audit).
+    field_kinds: Vec<PiiKind>,
+    echoes: Echoes,
+}
+
+impl std::fmt::Debug for Opened {
+    // Never the plaintext.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Opened")
+            .field("kinds", &self.kinds)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ToolRuntime {
@@ -74,7 +109,13 @@ impl ToolRuntime {
             vault,
             audit,
             adapters: Adapters::new(cfg)?,
+            key_timeout: DEFAULT_KEY_TIMEOUT,
         })
+    }
+    /// Deadline for each batch of calls to a blocking key provider (default 2 s).
+    pub fn with_key_timeout(mut self, timeout: Duration) -> Self {
+        self.key_timeout = timeout;
+        self
     }
     /// The registry.
     pub fn registry(&self) -> &Registry {
@@ -91,6 +132,32 @@ impl ToolRuntime {
     /// The audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
+    }
+
+    /// Runs `f` with the vault without blocking the async worker: inline for an in-process
+    /// keyring, on the blocking pool under the key deadline for a provider that may block.
+    ///
+    /// # Errors
+    /// Whatever `f` returns; [`Error::KeyProviderTimeout`] when the provider misses the deadline.
+    pub async fn vault_op<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Vault) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if !self.vault.provider_blocks() {
+            return f(&self.vault);
+        }
+        let vault = self.vault.clone();
+        let task = tokio::task::spawn_blocking(move || f(&vault));
+        match tokio::time::timeout(self.key_timeout, task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Err(Error::Pii(zhiban_pii::Error::KeyProvider(
+                "密钥服务调用异常中止".into(),
+            ))),
+            Err(_) => Err(Error::KeyProviderTimeout {
+                ms: self.key_timeout.as_millis() as u64,
+            }),
+        }
     }
 
     /// Invoke tool `name` (id or Chinese name) with tokenised `args`; returns the result with
@@ -111,47 +178,111 @@ impl ToolRuntime {
             Some(Value::String(k)) if !k.trim().is_empty() => Some(k),
             _ => None,
         };
-        let (plain, opened) = self.open_args(spec, &scope, args)?;
-        if !opened.is_empty() {
-            self.audit_record(ctx, spec, AuditAction::Decrypt, opened.clone())
+        let opened = {
+            let (scope, fields) = (scope.clone(), spec.pii_args.clone());
+            self.vault_op(move |vault| open_args(vault, &scope, &fields, Value::Object(args)))
+                .await?
+        };
+        if !opened.kinds.is_empty() {
+            self.audit_record(ctx, spec, AuditAction::Decrypt, opened.kinds.clone())
                 .await?;
         }
         let key = match spec.access {
             Access::Read => None,
             Access::Write => {
-                let kinds: Vec<PiiKind> = spec
-                    .pii_args
-                    .iter()
-                    .filter(|f| plain.get(&f.path).is_some_and(|v| !v.is_null()))
-                    .map(|f| f.kind)
-                    .collect();
-                self.audit_record(ctx, spec, AuditAction::Write, kinds)
+                self.audit_record(ctx, spec, AuditAction::Write, opened.field_kinds.clone())
                     .await?;
-                Some(explicit_key.unwrap_or_else(|| derive_key(ctx, spec, &plain)))
+                Some(explicit_key.unwrap_or_else(|| derive_key(ctx, spec, &opened.plain)))
             }
         };
-        let plain = Value::Object(plain);
-        let result = self.adapters.call(spec, &plain, key.as_deref()).await;
-        drop(plain);
+        let result = self
+            .adapters
+            .call(spec, &opened.plain, key.as_deref())
+            .await;
+        let echoes = opened.echoes;
+        drop(opened.plain);
         match result {
-            Ok(v) => self.seal_result(spec, &scope, v),
-            Err(Error::Business {
+            Ok(v) => {
+                let fields = spec.pii_result.clone();
+                self.vault_op(move |vault| seal_result(vault, &scope, &fields, v))
+                    .await
+            }
+            Err(e) => Err(self.seal_error(e, scope, echoes).await),
+        }
+    }
+
+    /// Replace every token in `v` with its plaintext for the operator, audited as a decryption
+    /// by `ctx.actor` through `tool`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidToken`] or [`Error::Audit`].
+    pub async fn reveal(&self, ctx: &CallContext, tool: &str, v: &Value) -> Result<Value> {
+        let mut kinds = Vec::new();
+        let _ = walk(v, &mut |_, node| {
+            if let Value::String(s) = node {
+                kinds.extend(find_tokens(s).iter().map(|m| m.kind));
+            }
+            Ok::<_, ()>(true)
+        });
+        if let Value::String(s) = v {
+            kinds.extend(find_tokens(s).iter().map(|m| m.kind));
+        }
+        if kinds.is_empty() {
+            return Ok(v.clone());
+        }
+        kinds.sort();
+        kinds.dedup();
+        self.audit
+            .append(AuditRecord::new(
+                ctx.actor.clone(),
+                ctx.session.clone(),
+                tool,
+                AuditAction::Decrypt,
+                kinds,
+            ))
+            .await
+            .map_err(Error::Audit)?;
+        let (scope, v) = (ctx.scope(), v.clone());
+        self.vault_op(move |vault| open_all(vault, &scope, v)).await
+    }
+
+    /// Seal the free text of a line-system error for the caller's session. If sealing itself
+    /// fails, that error is returned instead: never the unsealed text.
+    async fn seal_error(&self, e: Error, scope: TokenScope, echoes: Echoes) -> Error {
+        let seal = |text: String| {
+            let (scope, echoes) = (scope.clone(), echoes.clone());
+            self.vault_op(move |vault| seal_text(vault, &scope, &echoes, &text))
+        };
+        match e {
+            Error::Business {
                 system,
                 code,
                 message,
-            }) => {
-                // A line system may echo an ID or phone number in its message.
-                let message = self
-                    .vault
-                    .tokenize_text(&scope, &message)
-                    .map_err(Error::Pii)?;
-                Err(Error::Business {
+            } => match seal(message).await {
+                Ok(message) => Error::Business {
                     system,
                     code,
                     message,
-                })
-            }
-            Err(e) => Err(e),
+                },
+                Err(err) => err,
+            },
+            Error::Unavailable {
+                system,
+                status,
+                detail,
+            } => match seal(detail).await {
+                Ok(detail) => Error::Unavailable {
+                    system,
+                    status,
+                    detail,
+                },
+                Err(err) => err,
+            },
+            Error::Protocol { system, detail } => match seal(detail).await {
+                Ok(detail) => Error::Protocol { system, detail },
+                Err(err) => err,
+            },
+            other => other,
         }
     }
 
@@ -171,66 +302,195 @@ impl ToolRuntime {
             action,
             fields,
         );
-        // Appends fsync; keep them off the async workers so a slow disk does not stall other calls.
-        let audit = Arc::clone(&self.audit);
-        match tokio::task::spawn_blocking(move || audit.append(record)).await {
-            Ok(r) => r.map(|_| ()).map_err(Error::Audit),
-            Err(_) => Err(Error::Audit(zhiban_pii::Error::Poisoned)),
-        }
+        self.audit
+            .append(record)
+            .await
+            .map(|_| ())
+            .map_err(Error::Audit)
     }
+}
 
-    fn open_args(
-        &self,
-        spec: &ToolSpec,
-        scope: &TokenScope,
-        args: Map<String, Value>,
-    ) -> Result<(Map<String, Value>, Vec<PiiKind>)> {
-        let mut out = Map::new();
-        let mut opened = Vec::new();
-        for (k, v) in args {
-            let field = spec.pii_args.iter().find(|f| f.path == k);
-            let v = match (field, v) {
-                (Some(f), Value::String(s)) => {
-                    let t = s.trim();
-                    if !is_token(t) {
-                        return Err(Error::PlaintextPii { field: k });
-                    }
-                    let o = self.vault.open(scope, t).map_err(|e| match e {
-                        zhiban_pii::Error::InvalidToken => Error::InvalidToken { field: k.clone() },
-                        other => Error::Pii(other),
-                    })?;
-                    if !kind_compatible(f.kind, o.kind) {
-                        return Err(Error::WrongPiiKind {
-                            field: k,
-                            expected: kind_label(f.kind),
-                            found: kind_label(o.kind),
-                        });
-                    }
-                    opened.push(o.kind);
-                    Value::String(o.plaintext.as_str().to_string())
+fn token_error(field: &str, e: zhiban_pii::Error) -> Error {
+    match e {
+        zhiban_pii::Error::InvalidToken => Error::InvalidToken {
+            field: field.to_string(),
+        },
+        other => Error::Pii(other),
+    }
+}
+
+/// Opens every token in `s` one by one (so that each plaintext is known), or fails as a whole.
+fn open_text(
+    vault: &Vault,
+    scope: &TokenScope,
+    field: &str,
+    s: &str,
+    kinds: &mut Vec<PiiKind>,
+    echoes: &mut Echoes,
+) -> Result<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut last = 0;
+    for m in find_tokens(s) {
+        out.push_str(&s[last..m.start]);
+        let o = vault
+            .open(scope, &s[m.start..m.end])
+            .map_err(|e| token_error(field, e))?;
+        out.push_str(&o.plaintext);
+        kinds.push(o.kind);
+        echoes.push((o.kind, o.plaintext));
+        last = m.end;
+    }
+    out.push_str(&s[last..]);
+    Ok(out)
+}
+
+fn open_args(
+    vault: &Vault,
+    scope: &TokenScope,
+    fields: &[PiiField],
+    mut args: Value,
+) -> Result<Opened> {
+    let mut kinds = Vec::new();
+    let mut field_kinds = Vec::new();
+    let mut echoes = Vec::new();
+    walk_mut(&mut args, &mut |path, node| -> Result<bool> {
+        let Some(kind) = kind_at(fields, path) else {
+            if let Value::String(s) = node
+                && !find_tokens(s).is_empty()
+            {
+                *s = open_text(vault, scope, path, s, &mut kinds, &mut echoes)?;
+            }
+            return Ok(true);
+        };
+        match node {
+            Value::Null => Ok(false),
+            Value::String(s) if s.trim().is_empty() => Ok(false),
+            Value::String(s) => {
+                let t = s.trim();
+                if !is_token(t) {
+                    return Err(Error::PlaintextPii {
+                        field: path.to_string(),
+                    });
                 }
-                (None, Value::String(s)) if !find_tokens(&s).is_empty() => {
-                    opened.extend(find_tokens(&s).iter().map(|m| m.kind));
-                    let plain = self.vault.detokenize_text(scope, &s).map_err(|e| match e {
-                        zhiban_pii::Error::InvalidToken => Error::InvalidToken { field: k.clone() },
-                        other => Error::Pii(other),
-                    })?;
-                    Value::String(plain.as_str().to_string())
+                let o = vault.open(scope, t).map_err(|e| token_error(path, e))?;
+                if !kind_compatible(kind, o.kind) {
+                    return Err(Error::WrongPiiKind {
+                        field: path.to_string(),
+                        expected: kind_label(kind),
+                        found: kind_label(o.kind),
+                    });
                 }
-                (_, v) => v,
+                kinds.push(o.kind);
+                field_kinds.push(o.kind);
+                *s = o.plaintext.as_str().to_string();
+                echoes.push((o.kind, o.plaintext));
+                Ok(false)
+            }
+            // A number, object or array where a token belongs is plaintext by definition.
+            _ => Err(Error::PlaintextPii {
+                field: path.to_string(),
+            }),
+        }
+    })?;
+    Ok(Opened {
+        plain: args,
+        kinds,
+        field_kinds,
+        echoes,
+    })
+}
+
+/// Seal the schema-marked fields of a result, and whatever the detector finds elsewhere.
+fn seal_result(
+    vault: &Vault,
+    scope: &TokenScope,
+    fields: &[PiiField],
+    mut v: Value,
+) -> Result<Value> {
+    if let Value::String(s) = &v {
+        return Ok(Value::String(
+            vault.tokenize_text(scope, s).map_err(Error::Pii)?,
+        ));
+    }
+    walk_mut(&mut v, &mut |path, node| -> Result<bool> {
+        if let Some(kind) = kind_at(fields, path) {
+            let plain = match &*node {
+                Value::String(s) if s.is_empty() || is_token(s.trim()) => return Ok(false),
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return Ok(true),
             };
-            out.insert(k, v);
+            *node = Value::String(vault.seal(scope, kind, &plain).map_err(Error::Pii)?);
+            return Ok(false);
         }
-        Ok((out, opened))
-    }
+        if let Value::String(s) = node {
+            let sealed = vault.tokenize_text(scope, s).map_err(Error::Pii)?;
+            if sealed != *s {
+                *s = sealed;
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(v)
+}
 
-    fn seal_result(&self, spec: &ToolSpec, scope: &TokenScope, mut v: Value) -> Result<Value> {
-        for f in &spec.pii_result {
-            seal_path(&self.vault, scope, &mut v, f)?;
+/// Seal `text` for the caller: each value this call opened becomes a token of its kind wherever
+/// it appears (outside existing tokens), then the detector seals what else it recognises.
+fn seal_text(vault: &Vault, scope: &TokenScope, echoes: &Echoes, text: &str) -> Result<String> {
+    let mut values: Vec<&(PiiKind, Zeroizing<String>)> = echoes
+        .iter()
+        .filter(|(_, v)| v.trim().chars().count() >= 2)
+        .collect();
+    // Longest first, so that a name inside an address is not sealed on its own first.
+    values.sort_by_key(|(_, v)| std::cmp::Reverse(v.len()));
+    let mut out = text.to_string();
+    for (kind, value) in values {
+        let value = value.trim();
+        if !out.contains(value) {
+            continue;
         }
-        seal_free_text(&self.vault, scope, &mut v)?;
-        Ok(v)
+        let token = vault.seal(scope, *kind, value).map_err(Error::Pii)?;
+        out = replace_outside_tokens(&out, value, &token);
     }
+    vault.tokenize_text(scope, &out).map_err(Error::Pii)
+}
+
+fn replace_outside_tokens(text: &str, needle: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for m in find_tokens(text) {
+        out.push_str(&text[last..m.start].replace(needle, with));
+        out.push_str(&text[m.start..m.end]);
+        last = m.end;
+    }
+    out.push_str(&text[last..].replace(needle, with));
+    out
+}
+
+/// Open every token in `v` (for [`ToolRuntime::reveal`]).
+fn open_all(vault: &Vault, scope: &TokenScope, mut v: Value) -> Result<Value> {
+    let open = |s: &mut String| -> Result<()> {
+        if !find_tokens(s).is_empty() {
+            let plain = vault
+                .detokenize_text(scope, s)
+                .map_err(|_| Error::InvalidToken {
+                    field: "result".into(),
+                })?;
+            *s = plain.as_str().to_string();
+        }
+        Ok(())
+    };
+    if let Value::String(s) = &mut v {
+        open(s)?;
+        return Ok(v);
+    }
+    walk_mut(&mut v, &mut |_, node| -> Result<bool> {
+        if let Value::String(s) = node {
+            open(s)?;
+        }
+        Ok(true)
+    })?;
+    Ok(v)
 }
 
 fn kind_compatible(field: PiiKind, token: PiiKind) -> bool {
@@ -247,76 +507,15 @@ fn invalid(spec: &ToolSpec, reason: impl Into<String>) -> Error {
     }
 }
 
-/// Seal the values at `field.path` (`a`, `a.b`, `list[].b`) in place.
-fn seal_path(vault: &Vault, scope: &TokenScope, v: &mut Value, field: &PiiField) -> Result<()> {
-    fn walk(
-        vault: &Vault,
-        scope: &TokenScope,
-        v: &mut Value,
-        parts: &[&str],
-        kind: PiiKind,
-    ) -> Result<()> {
-        let Some((head, rest)) = parts.split_first() else {
-            let plain = match v {
-                Value::String(s) if is_token(s.trim()) || s.is_empty() => return Ok(()),
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                _ => return Ok(()),
-            };
-            *v = Value::String(vault.seal(scope, kind, &plain).map_err(Error::Pii)?);
-            return Ok(());
-        };
-        if let Some(list) = head.strip_suffix("[]") {
-            if let Some(Value::Array(items)) = v.get_mut(list) {
-                for it in items {
-                    walk(vault, scope, it, rest, kind)?;
-                }
-            }
-            Ok(())
-        } else {
-            match v.get_mut(*head) {
-                Some(child) => walk(vault, scope, child, rest, kind),
-                None => Ok(()),
-            }
-        }
-    }
-    let segs: Vec<&str> = field.path.split('.').collect();
-    walk(vault, scope, v, &segs, field.kind)
-}
-
-/// Run the PII detector over every string in `v` (tokens are left alone).
-fn seal_free_text(vault: &Vault, scope: &TokenScope, v: &mut Value) -> Result<()> {
-    match v {
-        Value::String(s) => {
-            let sealed = vault.tokenize_text(scope, s).map_err(Error::Pii)?;
-            if sealed != *s {
-                *s = sealed;
-            }
-        }
-        Value::Array(items) => {
-            for it in items {
-                seal_free_text(vault, scope, it)?;
-            }
-        }
-        Value::Object(m) => {
-            for (_, it) in m.iter_mut() {
-                seal_free_text(vault, scope, it)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
-}
-
 /// The idempotency key of a write: SM3 over tenant, session, tool and the canonical plaintext
 /// arguments, so that re-sending the same application (even with freshly sealed tokens) reuses it.
-fn derive_key(ctx: &CallContext, spec: &ToolSpec, plain: &Map<String, Value>) -> String {
+fn derive_key(ctx: &CallContext, spec: &ToolSpec, plain: &Value) -> String {
     let material = format!(
         "{}\u{1f}{}\u{1f}{}\u{1f}{}",
         ctx.tenant,
         ctx.session,
         spec.id,
-        zhiban_wire::canonical_json(&Value::Object(plain.clone()))
+        zhiban_wire::canonical_json(plain)
     );
     let h = zhiban_pii::sm3_hex(material.as_bytes());
     format!("zb-{}", &h[..32.min(h.len())])
@@ -400,24 +599,128 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn reason(r: Result<()>) -> String {
+        match r {
+            Err(Error::InvalidArguments { reason, .. }) => reason,
+            other => panic!("expected invalid_arguments, got {other:?}"),
+        }
+    }
+
     #[test]
     fn schema_check_catches_missing_unknown_and_mistyped_fields() {
         let reg = Registry::builtin();
         let t = reg.get("road_search").unwrap();
-        assert!(validate(t, &t.args_schema, &json!({"query": "长宁"}), "").is_ok());
-        assert!(validate(t, &t.args_schema, &json!({}), "").is_err());
-        assert!(
-            validate(
-                t,
-                &t.args_schema,
-                &json!({"query": "x", "limit": "ten"}),
-                ""
-            )
-            .is_err()
-        );
-        assert!(validate(t, &t.args_schema, &json!({"query": "x", "bogus": 1}), "").is_err());
+        validate(t, &t.args_schema, &json!({"query": "长宁"}), "").unwrap();
+        let v = |args: Value| validate(t, &t.args_schema, &args, "");
+        assert!(reason(v(json!({}))).contains("缺少必填项“query”"));
+        assert!(reason(v(json!({"query": "x", "limit": "ten"}))).contains("字段“limit”类型"));
+        assert!(reason(v(json!({"query": "x", "bogus": 1}))).contains("不认识的字段“bogus”"));
         let m = reg.get("matter_catalog").unwrap();
-        assert!(validate(m, &m.args_schema, &json!({"channel": "火星"}), "").is_err());
+        let r = reason(validate(m, &m.args_schema, &json!({"channel": "火星"}), ""));
+        assert!(r.contains("只能是"), "{r}");
+    }
+
+    fn vault() -> Vault {
+        Vault::new(Arc::new(zhiban_pii::Keyring::generate().unwrap()))
+    }
+
+    /// A tool with PII in a nested object and in an array of objects.
+    fn nested_fields() -> Vec<PiiField> {
+        crate::paths::pii_fields(&json!({"type": "object", "properties": {
+            "applicant": {"type": "object", "properties": {
+                "id_number": {"type": "string", "x-pii": "ID_CARD"},
+                "district": {"type": "string"}}},
+            "members": {"type": "array", "items": {"type": "object", "properties": {
+                "name": {"type": "string", "x-pii": "NAME"}}}},
+            "phones": {"type": "array", "items": {"type": "string", "x-pii": "MOBILE"}}}}))
+    }
+
+    #[test]
+    fn nested_and_array_pii_paths_are_opened_and_checked() {
+        let v = vault();
+        let scope = TokenScope::new("t", "s");
+        let fields = nested_fields();
+        let tok = |k, p: &str| Value::String(v.seal(&scope, k, p).unwrap());
+        let args = json!({
+            "applicant": {"id_number": tok(PiiKind::IdCard, "11010519491231002X"), "district": "长宁区"},
+            "members": [{"name": tok(PiiKind::Name, "王小明")}, {"name": tok(PiiKind::Name, "李小红")}],
+            "phones": [tok(PiiKind::Mobile, "13912345678")],
+        });
+        let o = open_args(&v, &scope, &fields, args.clone()).unwrap();
+        assert_eq!(o.plain["applicant"]["id_number"], "11010519491231002X");
+        assert_eq!(o.plain["members"][1]["name"], "李小红");
+        assert_eq!(o.plain["phones"][0], "13912345678");
+        assert_eq!(o.field_kinds.len(), 4);
+        // Plaintext at a nested path, or in an array, is refused with that path.
+        let mut bad = args.clone();
+        bad["members"][1]["name"] = json!("李小红");
+        match open_args(&v, &scope, &fields, bad) {
+            Err(Error::PlaintextPii { field }) => assert_eq!(field, "members[].name"),
+            other => panic!("{other:?}"),
+        }
+        let mut bad = args.clone();
+        bad["applicant"]["id_number"] = json!(110105194912310020u64);
+        assert!(matches!(
+            open_args(&v, &scope, &fields, bad),
+            Err(Error::PlaintextPii { field }) if field == "applicant.id_number"
+        ));
+        let mut bad = args;
+        bad["phones"][0] = tok(PiiKind::Name, "王小明");
+        assert!(matches!(
+            open_args(&v, &scope, &fields, bad),
+            Err(Error::WrongPiiKind { field, .. }) if field == "phones[]"
+        ));
+    }
+
+    #[test]
+    fn nested_and_array_result_fields_are_sealed() {
+        let v = vault();
+        let scope = TokenScope::new("t", "s");
+        let result = json!({
+            "applicant": {"id_number": "11010519491231002X", "district": "长宁区"},
+            "members": [{"name": "王小明"}, {"name": "李小红"}],
+            "phones": ["13912345678", ""],
+            "note": "联系电话 13812345678",
+        });
+        let sealed = seal_result(&v, &scope, &nested_fields(), result).unwrap();
+        let text = sealed.to_string();
+        for plain in [
+            "1101051949",
+            "王小明",
+            "李小红",
+            "13912345678",
+            "13812345678",
+        ] {
+            assert!(!text.contains(plain), "{plain} in {text}");
+        }
+        assert!(is_token(sealed["members"][0]["name"].as_str().unwrap()));
+        assert!(is_token(sealed["phones"][0].as_str().unwrap()));
+        assert_eq!(sealed["phones"][1], "");
+        assert_eq!(sealed["applicant"]["district"], "长宁区");
+        let back = open_all(&v, &scope, sealed).unwrap();
+        assert_eq!(back["members"][1]["name"], "李小红");
+        assert_eq!(back["note"], "联系电话 13812345678");
+    }
+
+    #[test]
+    fn echoed_values_are_sealed_even_where_the_detector_sees_nothing() {
+        let v = vault();
+        let scope = TokenScope::new("t", "s");
+        let echoes: Echoes = vec![
+            (PiiKind::Name, Zeroizing::new("欧阳小明".to_string())),
+            (
+                PiiKind::IdCard,
+                Zeroizing::new("11010519491231002X".to_string()),
+            ),
+        ];
+        let text = "处理欧阳小明（11010519491231002X）的申请时出错，欧阳小明请重试";
+        let sealed = seal_text(&v, &scope, &echoes, text).unwrap();
+        assert!(
+            !sealed.contains("欧阳小明") && !sealed.contains("1949"),
+            "{sealed}"
+        );
+        assert_eq!(find_tokens(&sealed).len(), 3);
+        assert_eq!(v.detokenize_text(&scope, &sealed).unwrap().as_str(), text);
     }
 
     #[test]
@@ -427,12 +730,9 @@ mod tests {
         let a = json!({"name": "甲", "id_number": "1", "mobile": "2"});
         let b = json!({"mobile": "2", "id_number": "1", "name": "甲"});
         let ctx = CallContext::new("t", "s", "a");
-        let k1 = derive_key(&ctx, t, a.as_object().unwrap());
-        assert_eq!(k1, derive_key(&ctx, t, b.as_object().unwrap()));
-        assert_ne!(
-            k1,
-            derive_key(&CallContext::new("t", "s2", "a"), t, a.as_object().unwrap())
-        );
+        let k1 = derive_key(&ctx, t, &a);
+        assert_eq!(k1, derive_key(&ctx, t, &b));
+        assert_ne!(k1, derive_key(&CallContext::new("t", "s2", "a"), t, &a));
         assert!(k1.starts_with("zb-") && k1.len() == 35);
     }
 }

@@ -43,7 +43,7 @@ async fn thousand_submits(transport: Transport) {
             // The agent may re-send after a final failure; each re-send re-seals the tokens.
             let mut last = String::new();
             for round in 0..5 {
-                let args = zhiban_tools::cli::tokenize_args(&rt, &c, "elderly_subsidy_submit", plain.clone()).unwrap();
+                let args = tokenize(&rt, &c, "elderly_subsidy_submit", plain.clone());
                 match rt.invoke(&c, "elderly_subsidy_submit", args).await {
                     Ok(v) => return (i, round, v["case_no"].as_str().unwrap().to_string()),
                     Err(err) => {
@@ -198,8 +198,7 @@ async fn reads_retry_and_time_out_with_a_chinese_message() {
     let plain = json!({"name": name, "id_number": id, "mobile": mobile});
     let mut got = Vec::new();
     for _ in 0..6 {
-        let args =
-            zhiban_tools::cli::tokenize_args(&e.rt, &c, "zhinei_submit", plain.clone()).unwrap();
+        let args = tokenize(&e.rt, &c, "zhinei_submit", plain.clone());
         if let Ok(v) = e.rt.invoke(&c, "zhinei_submit", args).await {
             got.push(v["case_no"].as_str().unwrap().to_string());
         }
@@ -299,4 +298,51 @@ async fn signed_requests_pass_and_unsigned_or_wrongly_signed_ones_are_refused() 
     assert_eq!(send().await.unwrap().status(), 200);
     assert_eq!(send().await.unwrap().status(), 401);
     sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_half_open_probe_does_not_keep_the_breaker_open() {
+    let e = env(Transport::Rest, |s| {
+        s.read_retries = 0;
+        s.breaker = BreakerConfig {
+            failure_threshold: 2,
+            open_for: Duration::from_millis(100),
+        };
+    })
+    .await;
+    let c = ctx("cancelled-probe");
+    e.sim.set_faults(Some("error")).unwrap();
+    for _ in 0..2 {
+        let err =
+            e.rt.invoke(&c, "road_search", json!({"query": "长"}))
+                .await
+                .unwrap_err();
+        assert_eq!(err.code(), "unavailable");
+    }
+    assert_eq!(
+        e.rt.adapters().breaker_state("sl"),
+        Some(BreakerState::Open)
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // The probe hangs at the line system and its caller gives up: the future is dropped mid-call.
+    e.sim.set_faults(Some("timeout,hang=5s")).unwrap();
+    let probe = tokio::time::timeout(
+        Duration::from_millis(200),
+        e.rt.invoke(&c, "road_search", json!({"query": "长"})),
+    )
+    .await;
+    assert!(probe.is_err(), "the probe was cancelled, not answered");
+    assert_eq!(e.sim.requests().last().map(|r| r.outcome), Some("timeout"));
+    // The next caller may probe again, and the recovered system closes the breaker.
+    e.sim.set_faults(None).unwrap();
+    let v =
+        e.rt.invoke(&c, "matter_catalog", json!({"channel": "社区"}))
+            .await
+            .unwrap();
+    assert!(v["total"].as_u64().unwrap() > 10);
+    assert_eq!(
+        e.rt.adapters().breaker_state("sl"),
+        Some(BreakerState::Closed)
+    );
+    e.sim.stop().await;
 }

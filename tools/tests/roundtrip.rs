@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use tempfile::TempDir;
 use zhiban_pii::{PiiKind, detect};
-use zhiban_tools::cli::reveal;
 use zhiban_tools::{Access, CallContext, ToolRuntime, Transport};
 
 /// Plain arguments for every tool, built from the seeded data. `submit_resident` differs per run
@@ -113,7 +112,7 @@ async fn run_all(
 ) -> Vec<(&'static str, Value)> {
     let mut out = Vec::new();
     for (tool, plain) in calls {
-        let args = zhiban_tools::cli::tokenize_args(rt, ctx, tool, plain.clone()).unwrap();
+        let args = tokenize(rt, ctx, tool, plain.clone());
         // What the agent side holds has no plaintext PII.
         assert!(detect(&args.to_string()).is_empty(), "{tool}: {args}");
         let v = rt
@@ -217,13 +216,16 @@ async fn every_tool_round_trips_over_rest_and_soap_without_leaking_plaintext() {
             assert_ne!(r["case_no"], s["case_no"]);
             continue;
         }
-        let r = reveal(&rest_rt, &ctx, tool, r).unwrap();
-        let s = reveal(&soap_rt, &ctx, tool, s).unwrap();
+        let r = rest_rt.reveal(&ctx, tool, r).await.unwrap();
+        let s = soap_rt.reveal(&ctx, tool, s).await.unwrap();
         assert_eq!(r, s, "{tool}: REST and SOAP differ");
     }
     let verify = rest_rt.registry().get("applicant_verify").unwrap();
     assert_eq!(verify.name, "申请人核实");
-    let first = reveal(&rest_rt, &ctx, "applicant_verify", &rest[0].1).unwrap();
+    let first = rest_rt
+        .reveal(&ctx, "applicant_verify", &rest[0].1)
+        .await
+        .unwrap();
     assert_eq!(first["match_level"], "完全匹配");
     assert_eq!(first["id_number"], rest_calls[0].1["id_number"]);
 
@@ -321,31 +323,41 @@ async fn the_boundary_refuses_plaintext_foreign_tokens_and_wrong_kinds() {
 }
 
 #[tokio::test]
-async fn tool_call_cli_tokenises_and_reveals_for_the_operator() {
+async fn reveal_opens_results_for_the_operator_and_audits_it() {
     let e = env(Transport::Soap, |_| {}).await;
     let (id, name, _, _) = resident(&e.sim, 11).await;
     let c = ctx("cli");
-    let args = json!({"name": name, "id_number": id}).to_string();
-    let out = zhiban_tools::cli::tool_call(&e.rt, &c, "申请人核实", &args, true)
-        .await
-        .unwrap();
-    assert_eq!(out["tool"], "applicant_verify");
-    assert!(
-        out["arguments"]["id_number"]
-            .as_str()
-            .unwrap()
-            .starts_with("⟦PII:ID_CARD:")
+    let args = tokenize(
+        &e.rt,
+        &c,
+        "申请人核实",
+        json!({"name": name, "id_number": id}),
     );
-    assert!(
-        out["result"]["name"]
-            .as_str()
-            .unwrap()
-            .starts_with("⟦PII:NAME:")
-    );
-    assert_eq!(out["result_plain"]["name"], name.as_str());
-    assert_eq!(out["result_plain"]["found"], true);
+    let sealed = e.rt.invoke(&c, "申请人核实", args).await.unwrap();
+    assert!(sealed["name"].as_str().unwrap().starts_with("⟦PII:NAME:"));
+    let before = zhiban_pii::AuditLog::verify(&e.audit_path).unwrap().entries;
+    let plain = e.rt.reveal(&c, "applicant_verify", &sealed).await.unwrap();
+    assert_eq!(plain["name"], name.as_str());
+    assert_eq!(plain["found"], true);
+    // The reveal is one more decrypt entry; a value without tokens is returned as is, unaudited.
+    let none =
+        e.rt.reveal(&c, "applicant_verify", &json!({"found": true}))
+            .await
+            .unwrap();
+    assert_eq!(none, json!({"found": true}));
+    // Another session's tokens do not open.
+    let err =
+        e.rt.reveal(&ctx("other"), "applicant_verify", &sealed)
+            .await
+            .unwrap_err();
+    assert_eq!(err.code(), "invalid_token");
     let list = zhiban_tools::cli::tool_list(e.rt.registry());
     assert_eq!(list["total"], 21);
     assert!(list["tools"][0]["args_schema"]["properties"].is_object());
+    let rt = e.rt;
+    drop(rt);
+    let report = zhiban_pii::AuditLog::verify(&e.audit_path).unwrap();
+    // reveal (one) + the failed reveal (audited before opening: one).
+    assert_eq!(report.entries, before + 2, "{report:?}");
     e.sim.stop().await;
 }

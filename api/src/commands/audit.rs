@@ -1,7 +1,9 @@
 //! `zhiban audit verify`: checks the SM3-chained audit log of PII decryptions and writes.
 //!
 //! Exit codes: 0 when the chain and its anchor agree, 1 when an entry was edited, inserted or
-//! deleted (the problems are listed), 2 when the log cannot be read at all.
+//! deleted, or the last line is incomplete (the problems are listed), 2 when the log cannot be
+//! read at all. Entries after the anchor that continue the chain are reported as unanchored, not
+//! as a problem: the anchor of a running service lags its log by design.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +68,12 @@ fn verify(a: &VerifyArgs) -> Result<ExitCode> {
         println!("审计日志：{}", report.path.display());
         println!("记录条数：{}", report.entries);
         println!("末条哈希：{}", report.last_hash);
+        if report.unanchored > 0 {
+            println!(
+                "未锚定：锚点之后还有 {} 条记录，链条完整（服务仍在写入，或上次未正常关闭；下次打开日志时会核对并补记锚点）",
+                report.unanchored
+            );
+        }
         if report.intact {
             println!("结论：完整，SM3 哈希链与锚点文件一致");
         } else {
@@ -106,7 +114,7 @@ mod tests {
         let path = dir.path().join("audit.log");
         let log = AuditLog::open(&path).unwrap();
         for tool in ["申请人核实", "失业登记提交"] {
-            log.append(AuditRecord::new(
+            log.append_blocking(AuditRecord::new(
                 "clerk-07",
                 "s-1",
                 tool,

@@ -432,8 +432,16 @@ mod tests {
 
     #[test]
     fn sm3_needs_exactly_one_input() {
-        assert!(parse(&["crypto", "sm3"]).is_err());
-        assert!(parse(&["crypto", "sm3", "--hex", "00", "--text", "a"]).is_err());
+        use clap::error::ErrorKind;
+        let kind = |args: &[&str]| parse(args).map(|_| ()).map_err(|e| e.kind());
+        assert_eq!(
+            kind(&["crypto", "sm3"]),
+            Err(ErrorKind::MissingRequiredArgument)
+        );
+        assert_eq!(
+            kind(&["crypto", "sm3", "--hex", "00", "--text", "a"]),
+            Err(ErrorKind::ArgumentConflict)
+        );
         assert!(parse(&["crypto", "sm3", "--text", "abc"]).is_ok());
     }
 

@@ -6,9 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use serde_json::{Value, json};
 use zhiban_tools::adapter::Transport;
 use zhiban_tools::registry::Registry;
-use zhiban_tools::runtime::CallContext;
+use zhiban_tools::runtime::{CallContext, ToolRuntime};
 
 use super::print_json;
 use crate::config::Config;
@@ -86,20 +87,46 @@ pub fn run(_cfg: &Config, cmd: ToolCmd) -> Result<ExitCode> {
             };
             runtime()?.block_on(async {
                 let emb =
-                    zhiban_tools::cli::embedded(&a.var_dir, a.casesim_url.as_deref(), transport)
-                        .await?;
+                    crate::embedded::start(&a.var_dir, a.casesim_url.as_deref(), transport).await?;
                 let ctx = CallContext::new(&a.tenant, &a.session, "cli");
-                let out =
-                    zhiban_tools::cli::tool_call(&emb.runtime, &ctx, &a.name, &a.args, a.reveal)
-                        .await;
-                if let Some(sim) = emb.casesim {
-                    sim.stop().await;
-                }
+                let out = tool_call(&emb.runtime, &ctx, &a.name, &a.args, a.reveal).await;
+                emb.shutdown().await;
                 print_json(&out?)?;
                 Ok(ExitCode::SUCCESS)
             })
         }
     }
+}
+
+/// `zhiban tool call NAME --args JSON [--session S] [--reveal]`: tokenise the plaintext
+/// arguments as the agent side would, call the tool, and return `{tool, name, session, arguments,
+/// result}` with tokens; with `reveal`, also `result_plain` (audited as a decryption by
+/// `ctx.actor`).
+///
+/// # Errors
+/// Bad JSON, unknown tool, and everything [`ToolRuntime::invoke`] returns.
+pub async fn tool_call(
+    rt: &ToolRuntime,
+    ctx: &CallContext,
+    name: &str,
+    args_json: &str,
+    reveal_plain: bool,
+) -> zhiban_tools::Result<Value> {
+    let args: Value = serde_json::from_str(args_json)?;
+    let spec = rt
+        .registry()
+        .get(name)
+        .ok_or_else(|| zhiban_tools::Error::UnknownTool {
+            name: name.to_string(),
+        })?;
+    let tokenised = zhiban_agent_core::tokenize_args(rt, ctx, name, args).await?;
+    let result = rt.invoke(ctx, spec.id, tokenised.clone()).await?;
+    let mut out = json!({"tool": spec.id, "name": spec.name, "session": ctx.session,
+        "arguments": tokenised, "result": result});
+    if reveal_plain {
+        out["result_plain"] = rt.reveal(ctx, spec.id, &out["result"]).await?;
+    }
+    Ok(out)
 }
 
 /// Runs `zhiban casesim` until interrupted.
@@ -114,6 +141,8 @@ pub fn casesim(a: CasesimArgs) -> Result<ExitCode> {
         "参考受理系统（casesim）监听 http://{}（REST: POST /rest/{{op}}，SOAP: POST /soap）",
         a.bind
     );
-    runtime()?.block_on(zhiban_tools::cli::casesim_serve(cfg))?;
+    // The cipher proves itself before the case system (which verifies request signatures) serves.
+    zhiban_pii::selftest()?;
+    runtime()?.block_on(zhiban_casesim::serve(cfg))?;
     Ok(ExitCode::SUCCESS)
 }

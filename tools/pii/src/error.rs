@@ -87,6 +87,22 @@ pub enum Error {
         /// What does not match.
         reason: String,
     },
+    /// Another appender (another process, or another open in this one) holds the audit log.
+    #[error("审计日志 {path} 正由另一个进程写入（锁文件 {lock}）；同一份审计日志只能有一个写入者")]
+    AuditLocked {
+        /// Log path.
+        path: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// The audit log's writer cannot take entries (stopped, or a failed write could not be undone).
+    #[error("审计日志 {path} 暂时无法写入：{reason}")]
+    AuditUnavailable {
+        /// Log path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// A mutex guarding shared state was poisoned by a panic elsewhere.
     #[error("内部状态锁已损坏（此前有线程异常退出）")]
     Poisoned,
@@ -136,6 +152,8 @@ impl Error {
             Error::SignatureMismatch => "signature_mismatch",
             Error::BadRequestSignatureInput(_) => "bad_signature_input",
             Error::AuditTampered { .. } => "audit_tampered",
+            Error::AuditLocked { .. } => "audit_locked",
+            Error::AuditUnavailable { .. } => "audit_unavailable",
             Error::Poisoned => "poisoned",
             Error::Io { .. } => "io",
             Error::Json(_) => "json",

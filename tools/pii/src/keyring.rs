@@ -25,9 +25,20 @@ const FORMAT: &str = "zhiban-pii-keyring/v1";
 
 /// Performs SM4-GCM under a versioned key. Implement this for an external KMS or a cipher
 /// machine (密码机); [`Keyring`] is the local implementation.
+///
+/// The methods are synchronous. A provider that waits on a network or a device must say so with
+/// [`KeyProvider::blocking`] (the default), and then the tool runtime calls it only on the
+/// blocking pool, under a deadline — never on an async worker.
 pub trait KeyProvider: Send + Sync {
     /// The version new tokens are sealed with.
     fn current_version(&self) -> u32;
+
+    /// Whether [`seal`](KeyProvider::seal) and [`open`](KeyProvider::open) may block (network,
+    /// hardware). Defaults to `true`; an in-memory implementation returns `false` so that its
+    /// microsecond calls run inline.
+    fn blocking(&self) -> bool {
+        true
+    }
 
     /// Encrypts `plaintext` under key `version`; returns ciphertext || 16-byte tag.
     ///
@@ -366,6 +377,10 @@ impl KeyProvider for Keyring {
         self.current
     }
 
+    fn blocking(&self) -> bool {
+        false
+    }
+
     fn seal(
         &self,
         version: u32,
@@ -450,7 +465,10 @@ mod tests {
             ring.open(1, &nonce, b"aad", &sealed).unwrap().as_slice(),
             b"value"
         );
-        assert!(ring.open(2, &nonce, b"aad", &sealed).is_err());
+        assert!(matches!(
+            ring.open(2, &nonce, b"aad", &sealed),
+            Err(Error::Decrypt)
+        ));
         assert!(matches!(ring.retire(2), Err(Error::UnknownKeyVersion(2))));
         ring.retire(1).unwrap();
         assert!(matches!(
@@ -477,9 +495,18 @@ mod tests {
         .unwrap();
         assert_eq!(env.current_version(), 3);
         assert_eq!(env.versions(), vec![1, 3]);
-        assert!(Keyring::from_env_value("1:0011").is_err());
-        assert!(Keyring::from_env_value("").is_err());
-        assert!(Keyring::from_json("{\"format\":\"x\",\"current\":1,\"keys\":[]}", "t").is_err());
+        assert!(matches!(
+            Keyring::from_env_value("1:0011"),
+            Err(Error::KeyringFormat { .. })
+        ));
+        assert!(matches!(
+            Keyring::from_env_value(""),
+            Err(Error::KeyringFormat { .. })
+        ));
+        assert!(matches!(
+            Keyring::from_json("{\"format\":\"x\",\"current\":1,\"keys\":[]}", "t"),
+            Err(Error::KeyringFormat { .. })
+        ));
         assert!(!format!("{ring:?}").contains(&json[40..60]));
     }
 

@@ -4,8 +4,8 @@
 //!
 //! It owns key handling and the token format; it must not call line systems, log plaintext
 //! PII or key material, or decide which tool fields are PII (the tool registry does). All types
-//! are `Send + Sync`; the only shared mutable state is the audit appender and the replay cache,
-//! each behind a mutex.
+//! are `Send + Sync`; the only shared mutable state is the audit appender (one writer thread per
+//! log, fed by a channel, group-committing entries) and the replay cache (behind a mutex).
 //!
 //! ```
 //! use std::sync::Arc;
@@ -18,7 +18,10 @@
 //! assert!(text.contains("⟦PII:ID_CARD:k1:") && !text.contains("1949"));
 //! let back = vault.detokenize_text(&scope, &text)?;
 //! assert_eq!(back.as_str(), "身份证 11010519491231002X，电话 13912345678");
-//! assert!(vault.detokenize_text(&TokenScope::new("shanghai", "other"), &text).is_err());
+//! assert!(matches!(
+//!     vault.detokenize_text(&TokenScope::new("shanghai", "other"), &text),
+//!     Err(zhiban_pii::Error::InvalidToken)
+//! ));
 //! # let _ = PiiKind::IdCard;
 //! # Ok::<(), zhiban_pii::Error>(())
 //! ```
@@ -33,7 +36,9 @@ pub mod keyring;
 pub mod signing;
 pub mod token;
 
-pub use audit::{AuditAction, AuditEntry, AuditLog, AuditProblem, AuditRecord, VerifyReport};
+pub use audit::{
+    AuditAction, AuditEntry, AuditLog, AuditProblem, AuditRecord, AuditStats, VerifyReport,
+};
 pub use crypto::{
     DEFAULT_USER_ID, Padding, SelfTestCheck, SelfTestReport, Sm2CipherFormat, Sm2PrivateKey,
     Sm2PublicKey, Sm4Mode, hmac_sm3, selftest, selftest_report, sm3, sm3_hex,

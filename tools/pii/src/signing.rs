@@ -259,7 +259,13 @@ mod tests {
 
     #[test]
     fn newline_injection_is_refused() {
-        assert!(sign_request(KEY, "GET", "/a\n1", 1, "n", b"").is_err());
-        assert!(sign_request(KEY, "GET", "/a", 1, "", b"").is_err());
+        assert!(matches!(
+            sign_request(KEY, "GET", "/a\n1", 1, "n", b""),
+            Err(Error::BadRequestSignatureInput(_))
+        ));
+        assert!(matches!(
+            sign_request(KEY, "GET", "/a", 1, "", b""),
+            Err(Error::BadRequestSignatureInput(_))
+        ));
     }
 }

@@ -181,6 +181,12 @@ impl Vault {
         Self { provider }
     }
 
+    /// Whether the key provider may block (see [`KeyProvider::blocking`]): callers on an async
+    /// runtime then move vault work to the blocking pool.
+    pub fn provider_blocks(&self) -> bool {
+        self.provider.blocking()
+    }
+
     /// Seals `plaintext` as a token of `kind` for `scope`, under the current key version.
     ///
     /// # Errors

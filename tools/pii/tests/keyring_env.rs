@@ -23,7 +23,10 @@ fn environment_wins_over_the_local_file_and_nothing_is_written() {
         std::env::set_var(KEYRING_ENV, "2:not-hex");
     }
     assert!(
-        Keyring::load_or_create(dir.path()).is_err(),
+        matches!(
+            Keyring::load_or_create(dir.path()),
+            Err(zhiban_pii::Error::KeyringFormat { .. })
+        ),
         "a bad variable must not fall back silently"
     );
 

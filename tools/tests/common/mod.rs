@@ -2,10 +2,11 @@
 #![allow(dead_code)]
 
 use chrono::NaiveDate;
+use serde_json::Value;
 use std::sync::Arc;
 use tempfile::TempDir;
 use zhiban_casesim::{Casesim, Config};
-use zhiban_pii::{AuditLog, Keyring, PiiKind, Vault};
+use zhiban_pii::{AuditLog, Keyring, PiiKind, Vault, is_token};
 use zhiban_tools::{
     AdapterConfig, CallContext, LineSystemConfig, Registry, ToolRuntime, Transport,
 };
@@ -78,4 +79,28 @@ pub async fn resident(sim: &Casesim, id: i64) -> (String, String, String, String
         .fetch_one(sim.pool())
         .await
         .unwrap()
+}
+
+/// What the agent side holds: schema-marked PII fields (at any path) sealed as tokens of their
+/// kind, PII the detector finds in other strings tokenised. (The agent's own version lives in
+/// zhiban-agent-core, which these tests cannot depend on.)
+pub fn tokenize(rt: &ToolRuntime, ctx: &CallContext, tool: &str, mut args: Value) -> Value {
+    let spec = rt.registry().get(tool).expect("known tool");
+    let scope = ctx.scope();
+    zhiban_tools::paths::walk_mut(&mut args, &mut |path, node| {
+        let kind = zhiban_tools::paths::kind_at(&spec.pii_args, path);
+        match (kind, &*node) {
+            (Some(k), Value::String(s)) if !s.is_empty() && !is_token(s) => {
+                *node = Value::String(rt.vault().seal(&scope, k, s).unwrap());
+                Ok::<_, ()>(false)
+            }
+            (None, Value::String(s)) => {
+                *node = Value::String(rt.vault().tokenize_text(&scope, s).unwrap());
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
+    })
+    .unwrap();
+    args
 }

@@ -317,8 +317,17 @@ mod tests {
                 Err(Error::Decrypt)
             ));
         }
-        assert!(sm4_gcm_decrypt(&KEY, &nonce, b"aaD", &sealed).is_err());
-        assert!(sm4_gcm_decrypt(&KEY, &nonce, b"aad", &sealed[..10]).is_err());
-        assert!(sm4_gcm_decrypt(&KEY, &nonce, b"aad", &[]).is_err());
+        assert!(matches!(
+            sm4_gcm_decrypt(&KEY, &nonce, b"aaD", &sealed),
+            Err(Error::Decrypt)
+        ));
+        assert!(matches!(
+            sm4_gcm_decrypt(&KEY, &nonce, b"aad", &sealed[..10]),
+            Err(Error::Decrypt)
+        ));
+        assert!(matches!(
+            sm4_gcm_decrypt(&KEY, &nonce, b"aad", &[]),
+            Err(Error::Decrypt)
+        ));
     }
 }
