@@ -421,7 +421,10 @@ fn a_build_fails_cleanly_when_the_endpoint_is_down() {
     };
     let dir = tempfile::tempdir().unwrap();
     let store = SnapshotStore::new(dir.path());
-    assert!(store.build(&common::corpus().docs, &options).is_err());
+    match store.build(&common::corpus().docs, &options) {
+        Err(Error::Embedding(msg)) => assert!(msg.contains("1 attempts"), "{msg}"),
+        other => panic!("expected an embedding error, got {:?}", other.map(|b| b.id)),
+    }
     // Nothing listed, nothing published, no build directory left behind.
     assert!(store.list().unwrap().is_empty());
     assert_eq!(store.current_id().unwrap(), None);
