@@ -701,7 +701,7 @@ impl SnapshotStore {
             EmbeddingBackend::OpenAi(cfg) => {
                 let mut c = cfg.clone();
                 c.api_key = embedding_api_key.unwrap_or_default().to_string();
-                SnapshotEmbedder::Remote(OpenAiEmbedder::new(c)?)
+                SnapshotEmbedder::Remote(Box::new(OpenAiEmbedder::new(c)?))
             }
         };
         if embedder.as_dyn().dim() != manifest.dim {
@@ -724,7 +724,7 @@ impl SnapshotStore {
             }
             #[cfg(feature = "qdrant-edge")]
             VectorBackend::Edge => {
-                SnapshotVectors::Edge(EdgeStore::open(&dir.join(VECTORS), manifest.dim)?)
+                SnapshotVectors::Edge(Box::new(EdgeStore::open(&dir.join(VECTORS), manifest.dim)?))
             }
             #[cfg(not(feature = "qdrant-edge"))]
             VectorBackend::Edge => {
@@ -972,14 +972,14 @@ struct SnapshotInner {
 /// network calls (those are awaited, not run on a blocking thread).
 pub(crate) enum SnapshotEmbedder {
     Local(LocalEmbedder),
-    Remote(OpenAiEmbedder),
+    Remote(Box<OpenAiEmbedder>),
 }
 
 impl SnapshotEmbedder {
     pub(crate) fn as_dyn(&self) -> &dyn Embedder {
         match self {
             SnapshotEmbedder::Local(e) => e,
-            SnapshotEmbedder::Remote(e) => e,
+            SnapshotEmbedder::Remote(e) => e.as_ref(),
         }
     }
 }
@@ -988,7 +988,7 @@ impl SnapshotEmbedder {
 pub(crate) enum SnapshotVectors {
     Exact(ExactStore),
     #[cfg(feature = "qdrant-edge")]
-    Edge(EdgeStore),
+    Edge(Box<EdgeStore>),
     Qdrant(QdrantStore),
 }
 
@@ -997,7 +997,7 @@ impl SnapshotVectors {
         match self {
             SnapshotVectors::Exact(v) => v,
             #[cfg(feature = "qdrant-edge")]
-            SnapshotVectors::Edge(v) => v,
+            SnapshotVectors::Edge(v) => v.as_ref(),
             SnapshotVectors::Qdrant(v) => v,
         }
     }
