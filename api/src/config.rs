@@ -1,7 +1,7 @@
 //! `zhiban.toml` and its `ZHIBAN_SECTION__KEY` environment overrides.
 //!
 //! With no file and no variables every command runs on the embedded default:
-//! indexes under `./var/index`, the corpus-trained local embedder, qdrant-edge,
+//! indexes under `./var/index`, the corpus-trained local embedder, the exact vector store,
 //! no LLM. Naming an embedding endpoint or a Qdrant server switches them on.
 
 use std::path::{Path, PathBuf};
@@ -59,7 +59,7 @@ pub struct EmbeddingSection {
     pub dim: usize,
 }
 
-/// `[qdrant]`: empty `url` = qdrant-edge.
+/// `[qdrant]`: empty `url` = the embedded exact vector store.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct QdrantSection {

@@ -1,5 +1,6 @@
 //! zhiban's evaluation suites: ranking metrics, the STARD statute-retrieval
-//! benchmark and the generic retrieval harness over JSONL gold sets.
+//! benchmark, the generic retrieval harness over JSONL gold sets, and the search
+//! storm (concurrent searches across a snapshot publish).
 //!
 //! It measures the libraries it depends on and never changes them; it knows
 //! nothing about HTTP or the CLI. Every suite returns [`report::RetrievalReport`]s
@@ -10,6 +11,7 @@ pub mod metrics;
 pub mod report;
 pub mod retrieval;
 pub mod stard;
+pub mod storm;
 
 use std::path::PathBuf;
 
@@ -52,6 +54,9 @@ pub enum Error {
     /// The knowledge core failed.
     #[error(transparent)]
     Knowledge(#[from] zhiban_knowledge::Error),
+    /// The search storm could not run.
+    #[error("storm: {0}")]
+    Storm(String),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -1,11 +1,16 @@
 //! Quality gate on STARD-mini: BM25 must stay above every peer of
 //! `shared/benchmarks/README.md` (nDCG@10 0.489). Needs `../shared`; without it the
-//! test says so and passes.
+//! test prints why it skipped, and fails instead when `ZHIBAN_REQUIRE_EXTERNAL=1`
+//! (CI sets it where the inputs exist, so a lost input cannot pass silently).
 
 use std::path::Path;
 
 use zhiban_evals::stard;
 use zhiban_knowledge::Mode;
+
+fn external_inputs_required() -> bool {
+    std::env::var("ZHIBAN_REQUIRE_EXTERNAL").is_ok_and(|v| v.trim() == "1")
+}
 
 #[test]
 fn bm25_and_hybrid_beat_the_peers_on_stard() {
@@ -13,10 +18,17 @@ fn bm25_and_hybrid_beat_the_peers_on_stard() {
     let bench = match stard::Stard::load(&dir) {
         Ok(b) => b,
         Err(zhiban_evals::Error::MissingBenchmark(p)) => {
-            eprintln!(
-                "skipped: STARD benchmark not found at {} (it lives in ../shared)",
+            let why = format!(
+                "STARD benchmark not found at {} (it lives in ../shared)",
                 p.display()
             );
+            if external_inputs_required() {
+                panic!("{why}, and ZHIBAN_REQUIRE_EXTERNAL=1 requires it");
+            }
+            // Both streams: nextest shows stdout of passing tests with
+            // --success-output, cargo test with --nocapture.
+            println!("skipped: {why}");
+            eprintln!("skipped: {why}");
             return;
         }
         Err(e) => panic!("{e}"),
@@ -38,4 +50,16 @@ fn bm25_and_hybrid_beat_the_peers_on_stard() {
         "hybrid nDCG@10 {}",
         hybrid[0].ndcg_10
     );
+}
+
+#[test]
+fn a_missing_benchmark_is_its_own_error() {
+    let dir = tempfile::tempdir().unwrap();
+    match stard::Stard::load(dir.path()) {
+        Err(zhiban_evals::Error::MissingBenchmark(p)) => assert_eq!(p, dir.path()),
+        other => panic!(
+            "expected MissingBenchmark, got {:?}",
+            other.map(|b| b.queries.len())
+        ),
+    }
 }

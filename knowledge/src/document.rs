@@ -401,7 +401,9 @@ pub fn doc_id_for(kind: &str, title: &str, bodies: &[&str]) -> String {
         h.update(b.as_bytes());
     }
     let hex = h.finalize().to_hex();
-    format!("{}-{}", &kind[..1], &hex.as_str()[..16])
+    // The first character, not byte: a kind is free text in meta files.
+    let initial = kind.chars().next().unwrap_or('x');
+    format!("{initial}-{}", &hex.as_str()[..16])
 }
 
 /// A stable chunk id derived from its document, position and text.
@@ -456,6 +458,16 @@ mod tests {
         let mut m = meta();
         m.status_override = Some(Status::Repealed);
         assert_eq!(m.status_on(d("2022-01-01")), Status::Repealed);
+    }
+
+    #[test]
+    fn doc_ids_of_odd_kinds_do_not_panic() {
+        assert!(doc_id_for("", "标题", &["正文"]).starts_with("x-"));
+        assert!(doc_id_for("政策", "标题", &["正文"]).starts_with("政-"));
+        assert_eq!(
+            doc_id_for("policy", "标题", &[]),
+            doc_id_for("policy", "标题", &[])
+        );
     }
 
     #[test]

@@ -64,6 +64,37 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A snapshot was written in a layout this build does not read.
+    #[error(
+        "snapshot {id} has format {found}, this build reads format {supported}: rebuild it (`zhiban ingest SOURCE --index DIR --full`)"
+    )]
+    UnsupportedFormat {
+        /// Snapshot id.
+        id: String,
+        /// The snapshot's format.
+        found: u32,
+        /// The format this build reads.
+        supported: u32,
+    },
+    /// A snapshot needs a backend that this build was compiled without.
+    #[error(
+        "snapshot {id} uses the {backend} vector store, which this build lacks: build with `--features zhiban-knowledge/{feature}`, or rebuild the snapshot with the default store (`zhiban ingest SOURCE --index DIR --full`)"
+    )]
+    BackendUnavailable {
+        /// Snapshot id.
+        id: String,
+        /// The backend.
+        backend: &'static str,
+        /// The cargo feature that provides it.
+        feature: &'static str,
+    },
+    /// A request ran past its deadline (remote calls and retries included).
+    #[error("deadline exceeded")]
+    DeadlineExceeded,
+    /// The async runtime failed (a blocking task panicked or was cancelled, or a
+    /// private runtime could not start).
+    #[error("runtime error: {0}")]
+    Runtime(String),
 }
 
 impl Error {

@@ -213,8 +213,14 @@ impl std::fmt::Debug for LexicalIndex {
 }
 
 impl LexicalIndex {
-    /// Opens the index in `dir`, registering `analyzer` as its tokenizer.
-    pub fn open(dir: &Path, analyzer: &Analyzer) -> Result<Self> {
+    /// Opens the index in `dir`, registering `analyzer` as its tokenizer, for a
+    /// chunk table of `chunks` rows.
+    ///
+    /// # Errors
+    /// tantivy failures; [`Error::CorruptSnapshot`] when a document maps to no row
+    /// of the chunk table (a position that is missing, does not fit `u32`, or is
+    /// `chunks` or more), so that no hit can ever index past the table.
+    pub fn open(dir: &Path, analyzer: &Analyzer, chunks: usize) -> Result<Self> {
         let index = Index::open_in_dir(dir)?;
         register(&index, analyzer);
         let (_, fields) = schema();
@@ -224,11 +230,28 @@ impl LexicalIndex {
             .try_into()?;
         let searcher = reader.searcher();
         let mut seg_idx = Vec::with_capacity(searcher.segment_readers().len());
+        let corrupt = |reason: String| Error::CorruptSnapshot {
+            id: String::new(),
+            reason,
+        };
         for seg in searcher.segment_readers() {
             let col = seg.fast_fields().u64("idx")?;
-            let table = (0..seg.max_doc())
-                .map(|d| col.first(d).unwrap_or(u64::MAX) as u32)
-                .collect();
+            let mut table = Vec::with_capacity(seg.max_doc() as usize);
+            for d in 0..seg.max_doc() {
+                let Some(raw) = col.first(d) else {
+                    return Err(corrupt(format!(
+                        "lexical document {d} has no chunk position"
+                    )));
+                };
+                match u32::try_from(raw) {
+                    Ok(i) if (i as usize) < chunks => table.push(i),
+                    _ => {
+                        return Err(corrupt(format!(
+                            "lexical document {d} points at chunk {raw}, the table has {chunks}"
+                        )));
+                    }
+                }
+            }
             seg_idx.push(table);
         }
         Ok(LexicalIndex {
@@ -292,7 +315,6 @@ impl LexicalIndex {
             .get(addr.segment_ord as usize)
             .and_then(|t| t.get(addr.doc_id as usize))
             .copied()
-            .filter(|&i| i != u32::MAX)
     }
 
     fn filter_clauses(&self, filter: &Filter) -> Vec<Box<dyn Query>> {
@@ -343,6 +365,47 @@ impl LexicalIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An index whose `idx` fast field holds `positions` (as a buggy or foreign
+    /// build could write them).
+    fn index_with_positions(dir: &Path, positions: &[u64]) {
+        let (schema, f) = schema();
+        let index = Index::create_in_dir(dir, schema).unwrap();
+        register(&index, &Analyzer::new());
+        let mut w = index
+            .writer_with_num_threads::<TantivyDocument>(1, 50_000_000)
+            .unwrap();
+        for &p in positions {
+            let mut doc = TantivyDocument::default();
+            doc.add_u64(f.idx, p);
+            doc.add_text(f.body, "失业保险金");
+            w.add_document(doc).unwrap();
+        }
+        w.commit().unwrap();
+    }
+
+    #[test]
+    fn a_position_beyond_the_chunk_table_is_refused_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        index_with_positions(dir.path(), &[0, 1, 7]);
+        assert!(matches!(
+            LexicalIndex::open(dir.path(), &Analyzer::new(), 3),
+            Err(Error::CorruptSnapshot { .. })
+        ));
+        // The same index is fine for a table that has a row 7.
+        assert!(LexicalIndex::open(dir.path(), &Analyzer::new(), 8).is_ok());
+    }
+
+    #[test]
+    fn a_position_that_does_not_fit_u32_is_refused_not_truncated() {
+        let dir = tempfile::tempdir().unwrap();
+        // (1 << 32) + 1 truncates to 1, a valid-looking position.
+        index_with_positions(dir.path(), &[0, (1u64 << 32) + 1, 2]);
+        assert!(matches!(
+            LexicalIndex::open(dir.path(), &Analyzer::new(), 3),
+            Err(Error::CorruptSnapshot { .. })
+        ));
+    }
 
     #[test]
     fn expansion_tokens_are_added_at_a_fraction_and_never_override_typed_ones() {

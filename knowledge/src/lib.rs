@@ -3,9 +3,17 @@
 //!
 //! It owns how documents are represented, indexed, versioned and retrieved. It does
 //! not read source files (that is `zhiban-ingest`), call an LLM, or know about HTTP.
-//! A published [`Snapshot`] is immutable and cheap to clone; share it between
-//! threads. Retrieval is synchronous CPU work: call it from `spawn_blocking` in
-//! async code.
+//!
+//! Threading: a published [`Snapshot`] is immutable and cheap to clone (an `Arc`);
+//! share it between threads. A server holds a [`LiveSnapshot`], which swaps in a
+//! newly published snapshot (opened on tokio's blocking pool) while searches in
+//! flight finish on the old one, and calls [`Snapshot::search_async`] (or
+//! [`LiveSnapshot::search`]) with a deadline: CPU work runs in `spawn_blocking`,
+//! the remote embedder and the Qdrant server are awaited natively, and the deadline
+//! bounds every attempt and retry. [`Snapshot::search`] is the synchronous form
+//! for the CLI; its network calls go through one private runtime thread, so it
+//! never panics inside a runtime, but it blocks its thread. Opening and building
+//! snapshots are blocking I/O.
 //!
 //! ```no_run
 //! use zhiban_knowledge::{SnapshotStore, SearchRequest};
@@ -20,12 +28,14 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+mod bridge;
 pub mod document;
 pub mod embed;
 pub mod error;
 pub mod expansion;
 pub mod filter;
 pub mod lexical;
+pub mod live;
 pub mod records;
 pub mod retrieve;
 pub mod snapshot;
@@ -35,7 +45,8 @@ pub use analysis::{Analyzer, UserWord};
 pub use document::{Chunk, DocKind, Document, DocumentMeta, EndReason, Level, Status};
 pub use error::{Error, Result};
 pub use filter::Filter;
-pub use retrieve::{FusionParams, Hit, Mode, SearchRequest, SearchResult};
+pub use live::{LiveSnapshot, Refresh, Secrets};
+pub use retrieve::{DEFAULT_SEARCH_DEADLINE, FusionParams, Hit, Mode, SearchRequest, SearchResult};
 pub use snapshot::{
     BuildOptions, Built, EmbeddingBackend, Manifest, Snapshot, SnapshotStore, VectorBackend,
 };

@@ -43,6 +43,16 @@ pub struct ChunkRecord {
 impl ChunkRecord {
     /// Flattens a document into records; `doc` is its position in the document list.
     pub fn from_document(doc: u32, d: &Document) -> Vec<ChunkRecord> {
+        let mut out = Self::from_document_unhashed(doc, d);
+        for r in &mut out {
+            r.minhash = minhash(&r.text);
+        }
+        out
+    }
+
+    /// [`ChunkRecord::from_document`] without the MinHash signatures (left empty),
+    /// for callers that stored them.
+    pub fn from_document_unhashed(doc: u32, d: &Document) -> Vec<ChunkRecord> {
         let (valid_from, valid_until) = validity(&d.meta);
         d.chunks
             .iter()
@@ -59,7 +69,7 @@ impl ChunkRecord {
                 valid_from,
                 valid_until,
                 level: d.meta.level,
-                minhash: minhash(&c.text),
+                minhash: Vec::new(),
             })
             .collect()
     }
@@ -99,7 +109,8 @@ pub fn validity(meta: &DocumentMeta) -> (Option<NaiveDate>, Option<NaiveDate>) {
     }
 }
 
-const MINHASH_LEN: usize = 16;
+/// Length of a MinHash signature.
+pub const MINHASH_LEN: usize = 16;
 
 /// MinHash over character 3-grams: two texts' signatures agree in a fraction of
 /// positions that estimates the Jaccard similarity of their 3-gram sets.

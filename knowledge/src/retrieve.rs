@@ -5,6 +5,17 @@
 //! RRF scores a chunk `Σ_c w_c / (k + rank_c)` over the channels `c` that returned
 //! it. It needs no score calibration between BM25 (unbounded) and cosine (−1..1),
 //! which is why it is the default; `k` and the per-channel weights are tunable.
+//!
+//! # Sync and async
+//!
+//! [`Snapshot::search`] is synchronous: CPU work (microseconds to a millisecond)
+//! plus, for remote backends, network calls made through the crate's blocking
+//! boundary. [`Snapshot::search_async`] is what a server calls: the CPU stages run
+//! in `spawn_blocking`, the remote embedder and the Qdrant server are awaited on the
+//! caller's runtime, and the whole request — retries included — ends by its
+//! deadline with [`Error::DeadlineExceeded`].
+
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -14,7 +25,10 @@ use crate::error::{Error, Result};
 use crate::filter::Filter;
 use crate::lexical::{AnalyzedQuery, Bm25Params};
 use crate::records::minhash_similarity;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, SnapshotEmbedder, SnapshotVectors};
+
+/// The deadline of a synchronous [`Snapshot::search`], which takes none.
+pub const DEFAULT_SEARCH_DEADLINE: Duration = Duration::from_secs(10);
 
 /// Weight of each token that only an alias expansion added to a query, relative to
 /// a token the user typed. Chosen a priori (not tuned on any gold set): enough to
@@ -101,7 +115,9 @@ pub struct SearchRequest {
     /// Also return texts that are not in force on `as_of` (each hit still carries
     /// its status, so a caller can label it).
     pub include_not_current: bool,
-    /// Kind / 事项 / department restrictions (its `valid_on` is set from `as_of`).
+    /// Kind / 事项 / department restrictions. Its `valid_on`, when set, is used as
+    /// given; when unset it becomes `as_of` (or stays unset with
+    /// `include_not_current`).
     pub filter: Filter,
     /// Multiply scores by the document's 效力位阶 weight.
     pub level_boost: bool,
@@ -190,47 +206,185 @@ pub fn rrf(lists: &[(&[u32], f32)], k: f32) -> Vec<(u32, f32)> {
     acc.into_iter().map(|(id, s, _)| (id, s)).collect()
 }
 
+/// What the CPU stage of a search hands to the vector stage.
+struct Planned {
+    as_of: NaiveDate,
+    filter: Filter,
+    expanded: Option<String>,
+    analyzed: AnalyzedQuery,
+}
+
+/// The channels' candidates before fusion.
+struct Candidates {
+    lexical: Vec<(u32, f32)>,
+    /// `None` in BM25 mode.
+    vector: Option<Vec<(u32, f32)>>,
+}
+
 impl Snapshot {
-    /// Runs `req` against this snapshot.
+    /// Runs `req` against this snapshot, blocking the calling thread (remote calls
+    /// included, bounded by [`DEFAULT_SEARCH_DEADLINE`]).
     ///
     /// # Errors
-    /// Index or vector-store failures, or a remote embedder failing.
+    /// Index or vector-store failures, a remote backend failing or
+    /// [`Error::DeadlineExceeded`].
     pub fn search(&self, req: &SearchRequest) -> Result<SearchResult> {
+        self.search_within(req, Instant::now() + DEFAULT_SEARCH_DEADLINE)
+    }
+
+    /// [`Snapshot::search`] with an explicit deadline.
+    ///
+    /// # Errors
+    /// As [`Snapshot::search`].
+    pub fn search_within(&self, req: &SearchRequest, deadline: Instant) -> Result<SearchResult> {
+        let plan = self.plan(req);
+        let fusion = self.fusion();
+        let cands = self.candidates_blocking(
+            &req.query,
+            &plan.analyzed,
+            req.mode,
+            &plan.filter,
+            fusion.candidates.max(req.k),
+            &fusion,
+            &self.bm25(),
+            deadline,
+        )?;
+        Ok(self.finish(req, plan, cands, &fusion))
+    }
+
+    /// Runs `req` from async code without blocking an async worker: CPU work in
+    /// `spawn_blocking`, network calls awaited natively, everything done by
+    /// `deadline`. The snapshot is cloned into the blocking task (an `Arc` clone),
+    /// so a caller may drop its handle at any time.
+    ///
+    /// # Errors
+    /// As [`Snapshot::search`]; [`Error::DeadlineExceeded`] when the deadline passes
+    /// first (the request is then abandoned; it leaves no state behind).
+    pub async fn search_async(
+        &self,
+        req: &SearchRequest,
+        deadline: Instant,
+    ) -> Result<SearchResult> {
+        let at = tokio::time::Instant::from_std(deadline);
+        match tokio::time::timeout_at(at, self.search_async_inner(req.clone(), deadline)).await {
+            Ok(r) => r,
+            Err(_) => Err(Error::DeadlineExceeded),
+        }
+    }
+
+    async fn search_async_inner(
+        &self,
+        req: SearchRequest,
+        deadline: Instant,
+    ) -> Result<SearchResult> {
+        if !self.is_remote() {
+            let snap = self.clone();
+            return blocking(move || snap.search_within(&req, deadline)).await;
+        }
+        let fusion = self.fusion();
+        let bm25 = self.bm25();
+        let n = fusion.candidates.max(req.k);
+        // CPU: analysis, BM25 and, for the local embedder, the query vector.
+        let (snap, r) = (self.clone(), req.clone());
+        let (plan, lexical, local_vector) = blocking(move || {
+            let plan = snap.plan(&r);
+            let lexical = if r.mode == Mode::Vector {
+                Vec::new()
+            } else {
+                snap.lexical()
+                    .search(&plan.analyzed, &plan.filter, n, &bm25)?
+            };
+            let local = match (snap.embedder_backend(), r.mode) {
+                (_, Mode::Bm25) | (SnapshotEmbedder::Remote(_), _) => None,
+                (SnapshotEmbedder::Local(_), mode) => {
+                    let fb = feedback(mode, &lexical, &fusion);
+                    Some(snap.query_vector_blocking(
+                        &r.query,
+                        &plan.analyzed,
+                        &fb,
+                        fusion.prf_weight,
+                        deadline,
+                    )?)
+                }
+            };
+            Ok((plan, lexical, local))
+        })
+        .await?;
+        let vector = if req.mode == Mode::Bm25 {
+            None
+        } else {
+            let v = match (local_vector, self.embedder_backend()) {
+                (Some(v), _) => v,
+                (None, SnapshotEmbedder::Remote(e)) => {
+                    let fb = feedback(req.mode, &lexical, &fusion);
+                    let (texts, stored) = self.feedback_inputs(&req.query, &fb);
+                    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                    let embedded = e.embed_async(&refs, deadline).await?;
+                    mix_feedback(embedded, stored, fusion.prf_weight)?
+                }
+                (None, SnapshotEmbedder::Local(_)) => {
+                    return Err(Error::Runtime("local query vector missing".into()));
+                }
+            };
+            Some(if v.iter().all(|x| *x == 0.0) {
+                Vec::new()
+            } else {
+                let hits = match self.vector_backend() {
+                    SnapshotVectors::Qdrant(q) => {
+                        q.search_async(&v, &plan.filter, n, deadline).await?
+                    }
+                    _ => {
+                        let (snap, filter) = (self.clone(), plan.filter.clone());
+                        blocking(move || snap.vectors().search(&v, &filter, n)).await?
+                    }
+                };
+                self.checked_positions(hits)
+            })
+        };
+        // Fusion, collapsing and hit materialisation: microseconds over ≤ 2n items.
+        Ok(self.finish(&req, plan, Candidates { lexical, vector }, &fusion))
+    }
+
+    fn plan(&self, req: &SearchRequest) -> Planned {
         let as_of = req
             .as_of
             .unwrap_or_else(|| chrono::Local::now().date_naive());
         let mut filter = req.filter.clone();
-        filter.valid_on = if req.include_not_current {
-            None
-        } else {
-            Some(as_of)
-        };
+        if filter.valid_on.is_none() && !req.include_not_current {
+            filter.valid_on = Some(as_of);
+        }
         let expanded = if req.expand_aliases {
             self.expansions().expand(&req.query)
         } else {
             None
         };
         let analyzed = self.analyze(&req.query, expanded.as_deref(), true);
-        let ranked = self.rank_analyzed(
-            &req.query,
-            &analyzed,
-            req.mode,
-            &filter,
-            req.k,
-            req.level_boost,
-            &self.fusion(),
-            &self.bm25(),
-        )?;
+        Planned {
+            as_of,
+            filter,
+            expanded,
+            analyzed,
+        }
+    }
+
+    fn finish(
+        &self,
+        req: &SearchRequest,
+        plan: Planned,
+        c: Candidates,
+        fusion: &FusionParams,
+    ) -> SearchResult {
+        let ranked = self.fuse(c, req.mode, req.k, req.level_boost, fusion);
         let hits = ranked
             .into_iter()
-            .map(|(i, score)| self.hit(i, score, as_of))
+            .filter_map(|(i, score)| self.hit(i, score, plan.as_of))
             .collect();
-        Ok(SearchResult {
+        SearchResult {
             snapshot: self.id().to_string(),
-            as_of,
-            expanded_query: expanded,
+            as_of: plan.as_of,
+            expanded_query: plan.expanded,
             hits,
-        })
+        }
     }
 
     /// Ranked chunk positions for `text`; the core of [`Snapshot::search`], exposed
@@ -309,23 +463,125 @@ impl Snapshot {
         bm25: &Bm25Params,
     ) -> Result<Vec<(u32, f32)>> {
         let n = fusion.candidates.max(k);
-        let mut fused: Vec<(u32, f32)> = match mode {
-            Mode::Bm25 => self.lexical().search(&analyzed, filter, n, bm25)?,
-            Mode::Vector => self.vector_channel(text, &analyzed, filter, n)?,
-            Mode::Hybrid => {
-                let lex = self.lexical().search(&analyzed, filter, n, bm25)?;
-                let feedback: Vec<u32> =
-                    lex.iter().take(fusion.prf_docs).map(|(i, _)| *i).collect();
-                let vec = self.vector_channel_prf(
-                    text,
-                    &analyzed,
-                    filter,
-                    n,
-                    &feedback,
-                    fusion.prf_weight,
-                )?;
-                let a: Vec<u32> = lex.iter().map(|(i, _)| *i).collect();
-                let b: Vec<u32> = vec.iter().map(|(i, _)| *i).collect();
+        let deadline = Instant::now() + DEFAULT_SEARCH_DEADLINE;
+        let c =
+            self.candidates_blocking(text, analyzed, mode, filter, n, fusion, bm25, deadline)?;
+        Ok(self.fuse(c, mode, k, level_boost, fusion))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn candidates_blocking(
+        &self,
+        text: &str,
+        analyzed: &AnalyzedQuery,
+        mode: Mode,
+        filter: &Filter,
+        n: usize,
+        fusion: &FusionParams,
+        bm25: &Bm25Params,
+        deadline: Instant,
+    ) -> Result<Candidates> {
+        let lexical = if mode == Mode::Vector {
+            Vec::new()
+        } else {
+            self.lexical().search(analyzed, filter, n, bm25)?
+        };
+        let vector = if mode == Mode::Bm25 {
+            None
+        } else {
+            let fb = feedback(mode, &lexical, fusion);
+            let v = self.query_vector_blocking(text, analyzed, &fb, fusion.prf_weight, deadline)?;
+            Some(if v.iter().all(|x| *x == 0.0) {
+                // Nothing in the query is known to the model: no vector evidence.
+                Vec::new()
+            } else {
+                let hits = match self.vector_backend() {
+                    SnapshotVectors::Qdrant(q) => q.search_within(&v, filter, n, deadline)?,
+                    _ => self.vectors().search(&v, filter, n)?,
+                };
+                self.checked_positions(hits)
+            })
+        };
+        Ok(Candidates { lexical, vector })
+    }
+
+    /// The query vector, moved towards the feedback chunks (Rocchio).
+    fn query_vector_blocking(
+        &self,
+        text: &str,
+        analyzed: &AnalyzedQuery,
+        feedback: &[u32],
+        weight: f32,
+        deadline: Instant,
+    ) -> Result<Vec<f32>> {
+        let feedback = if weight > 0.0 { feedback } else { &[] };
+        match self.embedder_backend() {
+            SnapshotEmbedder::Local(e) => {
+                use crate::embed::Embedder;
+                let q = e.embed_analyzed(text, analyzed)?;
+                let (texts, stored) = self.feedback_inputs(text, feedback);
+                // `texts[0]` is the query itself, already embedded above.
+                let refs: Vec<&str> = texts[1..].iter().map(String::as_str).collect();
+                let mut all = vec![q];
+                all.extend(e.embed_documents(&refs)?);
+                mix_feedback(all, stored, weight)
+            }
+            SnapshotEmbedder::Remote(e) => {
+                let (texts, stored) = self.feedback_inputs(text, feedback);
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                mix_feedback(e.embed_within(&refs, deadline)?, stored, weight)
+            }
+        }
+    }
+
+    /// What must be embedded for a query with feedback: the query text first, then
+    /// the feedback chunks whose vectors the store cannot hand back; and the stored
+    /// vectors of the others, each with its feedback rank.
+    fn feedback_inputs(
+        &self,
+        text: &str,
+        feedback: &[u32],
+    ) -> (Vec<String>, Vec<(usize, Vec<f32>)>) {
+        let mut texts = vec![text.to_string()];
+        let mut stored = Vec::new();
+        for (rank, &i) in feedback.iter().enumerate() {
+            let kept = match self.vector_backend() {
+                SnapshotVectors::Exact(x) => x.vector(i as u64),
+                _ => None,
+            };
+            match (kept, self.records().get(i as usize)) {
+                (Some(v), _) => stored.push((rank, v)),
+                (None, Some(r)) => texts.push(crate::snapshot::embed_text(r)),
+                (None, None) => {}
+            }
+        }
+        (texts, stored)
+    }
+
+    /// Drops positions that are not in the chunk table (a store out of step with
+    /// the snapshot must not make a search panic).
+    fn checked_positions(&self, hits: Vec<(u64, f32)>) -> Vec<(u32, f32)> {
+        let n = self.records().len() as u64;
+        hits.into_iter()
+            .filter(|(id, _)| *id < n)
+            .map(|(id, s)| (id as u32, s))
+            .collect()
+    }
+
+    fn fuse(
+        &self,
+        c: Candidates,
+        mode: Mode,
+        k: usize,
+        level_boost: bool,
+        fusion: &FusionParams,
+    ) -> Vec<(u32, f32)> {
+        let mut fused: Vec<(u32, f32)> = match (mode, c.vector) {
+            (Mode::Bm25, _) | (_, None) => c.lexical,
+            (Mode::Vector, Some(v)) => v,
+            (Mode::Hybrid, Some(v)) => {
+                let a: Vec<u32> = c.lexical.iter().map(|(i, _)| *i).collect();
+                let b: Vec<u32> = v.iter().map(|(i, _)| *i).collect();
                 rrf(
                     &[(&a, fusion.bm25_weight), (&b, fusion.vector_weight)],
                     fusion.rrf_k,
@@ -334,64 +590,16 @@ impl Snapshot {
         };
         if level_boost {
             for (i, s) in &mut fused {
-                let w = self.records()[*i as usize]
-                    .level
+                let w = self
+                    .records()
+                    .get(*i as usize)
+                    .and_then(|r| r.level)
                     .map_or(1.0, Level::authority_weight);
                 *s *= w;
             }
             fused.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
-        Ok(self.collapse(fused, k, fusion.dedup_threshold))
-    }
-
-    fn vector_channel(
-        &self,
-        text: &str,
-        analyzed: &AnalyzedQuery,
-        filter: &Filter,
-        n: usize,
-    ) -> Result<Vec<(u32, f32)>> {
-        self.vector_channel_prf(text, analyzed, filter, n, &[], 0.0)
-    }
-
-    fn vector_channel_prf(
-        &self,
-        text: &str,
-        analyzed: &AnalyzedQuery,
-        filter: &Filter,
-        n: usize,
-        feedback: &[u32],
-        weight: f32,
-    ) -> Result<Vec<(u32, f32)>> {
-        let mut v = self.embedder().embed_analyzed(text, analyzed)?;
-        if !feedback.is_empty() && weight > 0.0 {
-            let texts: Vec<String> = feedback
-                .iter()
-                .map(|&i| crate::snapshot::embed_text(&self.records()[i as usize]))
-                .collect();
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            let docs = self.embedder().embed_documents(&refs)?;
-            // Earlier feedback documents count more (1, 1/2, 1/3 …).
-            let total: f32 = (1..=docs.len()).map(|r| 1.0 / r as f32).sum();
-            for (r, d) in docs.iter().enumerate() {
-                let w = weight / (r as f32 + 1.0) / total;
-                for (x, y) in v.iter_mut().zip(d) {
-                    *x += w * y;
-                }
-            }
-            crate::embed::l2_normalize(&mut v);
-        }
-        if v.iter().all(|x| *x == 0.0) {
-            // Nothing in the query is known to the model: no vector evidence at all.
-            return Ok(Vec::new());
-        }
-        Ok(self
-            .vectors()
-            .search(&v, filter, n)?
-            .into_iter()
-            .filter(|(id, _)| (*id as usize) < self.records().len())
-            .map(|(id, s)| (id as u32, s))
-            .collect())
+        self.collapse(fused, k, fusion.dedup_threshold)
     }
 
     fn collapse(&self, ranked: Vec<(u32, f32)>, k: usize, threshold: f32) -> Vec<(u32, f32)> {
@@ -401,7 +609,9 @@ impl Snapshot {
         let recs = self.records();
         let mut kept: Vec<(u32, f32)> = Vec::with_capacity(k);
         for (i, s) in ranked {
-            let r = &recs[i as usize];
+            let Some(r) = recs.get(i as usize) else {
+                continue;
+            };
             // Only texts with the same validity window are duplicates of each other:
             // an unchanged article of an amended rule must not hide the version in force.
             let duplicate = kept.iter().any(|(j, _)| {
@@ -421,10 +631,10 @@ impl Snapshot {
         kept
     }
 
-    fn hit(&self, i: u32, score: f32, as_of: NaiveDate) -> Hit {
-        let r = &self.records()[i as usize];
-        let m = &self.documents()[r.doc as usize];
-        Hit {
+    fn hit(&self, i: u32, score: f32, as_of: NaiveDate) -> Option<Hit> {
+        let r = self.records().get(i as usize)?;
+        let m = self.documents().get(r.doc as usize)?;
+        Some(Hit {
             doc_id: m.doc_id.clone(),
             chunk_id: r.chunk_id.clone(),
             kind: r.kind,
@@ -438,8 +648,67 @@ impl Snapshot {
             score,
             source_file: m.source_file.clone(),
             snapshot: self.id().to_string(),
+        })
+    }
+}
+
+/// The feedback documents of a hybrid query: the top BM25 hits.
+fn feedback(mode: Mode, lexical: &[(u32, f32)], fusion: &FusionParams) -> Vec<u32> {
+    if mode != Mode::Hybrid || fusion.prf_weight <= 0.0 {
+        return Vec::new();
+    }
+    lexical
+        .iter()
+        .take(fusion.prf_docs)
+        .map(|(i, _)| *i)
+        .collect()
+}
+
+/// Rocchio: `embedded[0]` is the query, `embedded[1..]` the feedback chunks that had
+/// to be embedded (in rank order, skipping those in `stored`). Earlier feedback
+/// documents count more (1, 1/2, 1/3 …).
+fn mix_feedback(
+    embedded: Vec<Vec<f32>>,
+    stored: Vec<(usize, Vec<f32>)>,
+    weight: f32,
+) -> Result<Vec<f32>> {
+    let mut it = embedded.into_iter();
+    let mut v = it
+        .next()
+        .ok_or_else(|| Error::Embedding("no query vector returned".into()))?;
+    let rest: Vec<Vec<f32>> = it.collect();
+    let total_docs = rest.len() + stored.len();
+    if total_docs == 0 || weight <= 0.0 {
+        return Ok(v);
+    }
+    // Put the feedback vectors back in rank order.
+    let mut docs: Vec<Option<Vec<f32>>> = vec![None; total_docs];
+    for (rank, d) in stored {
+        if let Some(slot) = docs.get_mut(rank) {
+            *slot = Some(d);
         }
     }
+    let mut rest = rest.into_iter();
+    for slot in docs.iter_mut().filter(|s| s.is_none()) {
+        *slot = rest.next();
+    }
+    let docs: Vec<Vec<f32>> = docs.into_iter().flatten().collect();
+    let total: f32 = (1..=docs.len()).map(|r| 1.0 / r as f32).sum();
+    for (r, d) in docs.iter().enumerate() {
+        let w = weight / (r as f32 + 1.0) / total;
+        for (x, y) in v.iter_mut().zip(d) {
+            *x += w * y;
+        }
+    }
+    crate::embed::l2_normalize(&mut v);
+    Ok(v)
+}
+
+/// Runs CPU work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Runtime(format!("search task failed: {e}")))?
 }
 
 #[cfg(test)]

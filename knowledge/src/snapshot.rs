@@ -8,8 +8,9 @@
 //!     20261129T120000Z-3f2a…/   one complete snapshot
 //!       manifest.json           counts, configs, per-file sizes and BLAKE3 sums
 //!       documents.jsonl         every document with its chunks (source of truth)
+//!       minhash.u32             MinHash signature of every chunk (precomputed)
 //!       lexical/                tantivy index
-//!       vectors/                qdrant-edge shard (embedded backend)
+//!       vectors/                exact vector table (or a qdrant-edge shard)
 //!       embedder/               the trained local embedder
 //!       analysis.json           user dictionary, stopwords, alias table
 //!     .build-…/                 a build in progress (never read)
@@ -20,6 +21,12 @@
 //! through a temporary file and a rename. A crash at any point therefore leaves
 //! `CURRENT` naming a complete snapshot: readers never see a half-built one, and
 //! the previous snapshot stays on disk for rollback.
+//!
+//! Opening checks every file against the manifest's size and BLAKE3 sum before
+//! anything is used, and computes nothing that the build could have stored: the
+//! chunk table comes from `documents.jsonl`, the MinHash signatures from
+//! `minhash.u32`, the vectors are read as they are. A server keeps one open
+//! [`Snapshot`] and swaps it when a new one is published (see [`crate::live`]).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -36,10 +43,12 @@ use crate::embed::{Embedder, LocalEmbedder, LsaConfig, OpenAiEmbedder, OpenAiEmb
 use crate::error::{Error, Result};
 use crate::expansion::QueryExpansion;
 use crate::lexical::{self, Bm25Params, LexicalIndex};
-use crate::records::ChunkRecord;
+use crate::records::{ChunkRecord, MINHASH_LEN};
 use crate::retrieve::FusionParams;
+#[cfg(feature = "qdrant-edge")]
+use crate::vector::EdgeStore;
 use crate::vector::{
-    EdgeStore, QdrantStore, QdrantStoreConfig, VectorPayload, VectorPoint, VectorStore,
+    ExactStore, QdrantStore, QdrantStoreConfig, VectorPayload, VectorPoint, VectorStore,
 };
 
 const CURRENT: &str = "CURRENT";
@@ -48,7 +57,11 @@ const SNAPSHOTS: &str = "snapshots";
 const MANIFEST: &str = "manifest.json";
 const DOCUMENTS: &str = "documents.jsonl";
 const ANALYSIS: &str = "analysis.json";
-const FORMAT: u32 = 1;
+const MINHASH: &str = "minhash.u32";
+const VECTORS: &str = "vectors";
+/// Layout version written by this build. 2: precomputed MinHash signatures, the
+/// exact vector store as the default, checksums verified on open.
+pub const FORMAT: u32 = 2;
 
 /// Which embedder a snapshot uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -65,8 +78,11 @@ pub enum EmbeddingBackend {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum VectorBackend {
-    /// qdrant-edge inside the snapshot directory.
+    /// The exact in-process store inside the snapshot directory (the default).
     #[default]
+    Exact,
+    /// qdrant-edge inside the snapshot directory; needs the cargo feature
+    /// `qdrant-edge` to build or open.
     Edge,
     /// A Qdrant server; the collection is `<collection>_<snapshot id>`.
     Qdrant(QdrantStoreConfig),
@@ -105,7 +121,7 @@ impl Default for BuildOptions {
             stopwords: None,
             expansions: Vec::new(),
             embedding: EmbeddingBackend::Local,
-            vectors: VectorBackend::Edge,
+            vectors: VectorBackend::Exact,
             sources: BTreeMap::new(),
         }
     }
@@ -185,6 +201,13 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         sync_dir(dir);
     }
     Ok(())
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut f = fs::File::create(path).map_err(io(path))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(io(path))
 }
 
 fn sync_dir(dir: &Path) {
@@ -283,6 +306,14 @@ impl SnapshotStore {
         options: &BuildOptions,
         started: Instant,
     ) -> Result<Manifest> {
+        #[cfg(not(feature = "qdrant-edge"))]
+        if options.vectors == VectorBackend::Edge {
+            return Err(Error::BackendUnavailable {
+                id: id.to_string(),
+                backend: "qdrant-edge",
+                feature: "qdrant-edge",
+            });
+        }
         let analyzer = analyzer_from(&options.user_words, &options.stopwords);
         // Documents: the source of truth, also reused by incremental ingest.
         let dp = work.join(DOCUMENTS);
@@ -309,7 +340,15 @@ impl SnapshotStore {
         )
         .map_err(io(&ap))?;
 
-        let records = records_of(docs);
+        let records = records_of(docs, None)?;
+        let mp = work.join(MINHASH);
+        let mut sigs = Vec::with_capacity(records.len() * MINHASH_LEN * 4);
+        for r in &records {
+            for x in &r.minhash {
+                sigs.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        write_synced(&mp, &sigs)?;
         let t = Instant::now();
         lexical::build(&work.join("lexical"), &analyzer, &records)?;
         tracing::info!(seconds = t.elapsed().as_secs_f64(), "lexical index built");
@@ -332,7 +371,17 @@ impl SnapshotStore {
         tracing::info!(seconds = t.elapsed().as_secs_f64(), "chunks embedded");
         let t = Instant::now();
         let store: Box<dyn VectorStore> = match &options.vectors {
-            VectorBackend::Edge => Box::new(EdgeStore::create(&work.join("vectors"), dim)?),
+            VectorBackend::Exact => Box::new(ExactStore::create(&work.join(VECTORS), dim)?),
+            #[cfg(feature = "qdrant-edge")]
+            VectorBackend::Edge => Box::new(EdgeStore::create(&work.join(VECTORS), dim)?),
+            #[cfg(not(feature = "qdrant-edge"))]
+            VectorBackend::Edge => {
+                return Err(Error::BackendUnavailable {
+                    id: id.to_string(),
+                    backend: "qdrant-edge",
+                    feature: "qdrant-edge",
+                });
+            }
             VectorBackend::Qdrant(cfg) => {
                 let mut c = cfg.clone();
                 c.collection = collection_name(cfg, id);
@@ -522,18 +571,35 @@ impl SnapshotStore {
     /// [`Error::CorruptSnapshot`] naming the first file that differs.
     pub fn verify(&self, id: &str) -> Result<()> {
         let m = self.read_manifest(id)?;
-        let dir = self.dir_of(id);
-        for f in &m.files {
-            let p = dir.join(&f.path);
-            let bytes = fs::read(&p).map_err(io(&p))?;
-            if bytes.len() as u64 != f.bytes || blake3::hash(&bytes).to_hex().as_str() != f.blake3 {
-                return Err(Error::CorruptSnapshot {
-                    id: id.into(),
-                    reason: format!("{} differs from the manifest", f.path),
-                });
-            }
-        }
-        Ok(())
+        verified_files(&self.dir_of(id), &m, &[]).map(|_| ())
+    }
+
+    /// The documents of snapshot `id`, read without opening its indexes (what
+    /// incremental ingest needs; works for snapshots of any format and backend).
+    ///
+    /// # Errors
+    /// Missing snapshot, unreadable or malformed `documents.jsonl`.
+    pub fn load_documents(&self, id: &str) -> Result<Vec<Document>> {
+        self.read_manifest(id)?;
+        read_documents(&self.dir_of(id).join(DOCUMENTS))
+    }
+
+    /// The options that rebuild snapshot `id` as it was built (dictionary, stopwords
+    /// and aliases included; secrets are not stored, so remote backends need their
+    /// keys set again).
+    ///
+    /// # Errors
+    /// Missing snapshot or unreadable `analysis.json`.
+    pub fn build_options_of(&self, id: &str) -> Result<BuildOptions> {
+        let m = self.read_manifest(id)?;
+        let ap = self.dir_of(id).join(ANALYSIS);
+        let analysis: AnalysisFile = serde_json::from_slice(&fs::read(&ap).map_err(io(&ap))?)
+            .map_err(|e| Error::json(&ap, e))?;
+        let mut o = m.options;
+        o.user_words = analysis.user_words;
+        o.stopwords = analysis.stopwords;
+        o.expansions = analysis.expansions;
+        Ok(o)
     }
 
     /// Opens the published snapshot.
@@ -556,10 +622,15 @@ impl SnapshotStore {
     }
 
     /// Opens snapshot `id` with secrets for remote backends (API keys are never
-    /// stored in the manifest).
+    /// stored in the manifest). Every file is checked against the manifest first.
+    /// Blocking: from async code, run it in `spawn_blocking` (or let
+    /// [`crate::LiveSnapshot`] do it).
     ///
     /// # Errors
-    /// As [`SnapshotStore::open`].
+    /// [`Error::UnsupportedFormat`] for a snapshot of another layout version,
+    /// [`Error::BackendUnavailable`] for a backend this build lacks,
+    /// [`Error::CorruptSnapshot`] when a file differs from the manifest or the parts
+    /// disagree with each other; I/O errors.
     pub fn open_with(
         &self,
         id: &str,
@@ -567,42 +638,107 @@ impl SnapshotStore {
         qdrant_api_key: Option<&str>,
     ) -> Result<Snapshot> {
         let manifest = self.read_manifest(id)?;
-        let dir = self.dir_of(id);
-        let ap = dir.join(ANALYSIS);
-        let analysis: AnalysisFile = serde_json::from_slice(&fs::read(&ap).map_err(io(&ap))?)
-            .map_err(|e| Error::json(&ap, e))?;
-        let analyzer = analyzer_from(&analysis.user_words, &analysis.stopwords);
-        let documents = read_documents(&dir.join(DOCUMENTS))?;
-        let records = records_of(&documents);
-        if records.len() != manifest.chunks {
-            return Err(Error::CorruptSnapshot {
+        if manifest.format != FORMAT {
+            return Err(Error::UnsupportedFormat {
                 id: id.into(),
-                reason: format!(
-                    "{} chunks on disk, manifest says {}",
-                    records.len(),
-                    manifest.chunks
-                ),
+                found: manifest.format,
+                supported: FORMAT,
             });
         }
+        #[cfg(not(feature = "qdrant-edge"))]
+        if manifest.options.vectors == VectorBackend::Edge {
+            return Err(Error::BackendUnavailable {
+                id: id.into(),
+                backend: "qdrant-edge",
+                feature: "qdrant-edge",
+            });
+        }
+        let corrupt = |reason: String| Error::CorruptSnapshot {
+            id: id.into(),
+            reason,
+        };
+        let dir = self.dir_of(id);
+        let exact_header = format!("{VECTORS}/{}", crate::vector::exact::HEADER_FILE);
+        let exact_table = format!("{VECTORS}/{}", crate::vector::exact::VECTORS_FILE);
+        let mut needed = vec![DOCUMENTS, ANALYSIS, MINHASH];
+        if manifest.options.vectors == VectorBackend::Exact {
+            needed.extend([exact_header.as_str(), exact_table.as_str()]);
+        }
+        let mut bytes = verified_files(&dir, &manifest, &needed).map_err(|e| match e {
+            Error::CorruptSnapshot { reason, .. } => corrupt(reason),
+            other => other,
+        })?;
+        let mut take = |name: &str| bytes.remove(name).unwrap_or_default();
+        let ap = dir.join(ANALYSIS);
+        let analysis: AnalysisFile =
+            serde_json::from_slice(&take(ANALYSIS)).map_err(|e| Error::json(&ap, e))?;
+        let analyzer = analyzer_from(&analysis.user_words, &analysis.stopwords);
+        let dp = dir.join(DOCUMENTS);
+        let documents = parse_documents(&dp, &take(DOCUMENTS))?;
+        let sigs = take(MINHASH);
+        let records = records_of(&documents, Some(&sigs)).map_err(|e| match e {
+            Error::CorruptSnapshot { reason, .. } => corrupt(reason),
+            other => other,
+        })?;
+        if records.len() != manifest.chunks {
+            return Err(corrupt(format!(
+                "{} chunks on disk, manifest says {}",
+                records.len(),
+                manifest.chunks
+            )));
+        }
         let metas = documents.into_iter().map(|d| d.meta).collect();
-        let lexical = LexicalIndex::open(&dir.join("lexical"), &analyzer)?;
-        let embedder: Box<dyn Embedder> = match &manifest.options.embedding {
+        let lexical = LexicalIndex::open(&dir.join("lexical"), &analyzer, records.len()).map_err(
+            |e| match e {
+                Error::CorruptSnapshot { reason, .. } => corrupt(reason),
+                other => other,
+            },
+        )?;
+        let embedder = match &manifest.options.embedding {
             EmbeddingBackend::Local => {
-                Box::new(LocalEmbedder::load(&dir.join("embedder"), &analyzer)?)
+                SnapshotEmbedder::Local(LocalEmbedder::load(&dir.join("embedder"), &analyzer)?)
             }
             EmbeddingBackend::OpenAi(cfg) => {
                 let mut c = cfg.clone();
                 c.api_key = embedding_api_key.unwrap_or_default().to_string();
-                Box::new(OpenAiEmbedder::new(c)?)
+                SnapshotEmbedder::Remote(Box::new(OpenAiEmbedder::new(c)?))
             }
         };
-        let vectors: Box<dyn VectorStore> = match &manifest.options.vectors {
-            VectorBackend::Edge => Box::new(EdgeStore::open(&dir.join("vectors"), manifest.dim)?),
+        if embedder.as_dyn().dim() != manifest.dim {
+            return Err(corrupt(format!(
+                "embedder has dimension {}, manifest says {}",
+                embedder.as_dyn().dim(),
+                manifest.dim
+            )));
+        }
+        let vectors = match &manifest.options.vectors {
+            VectorBackend::Exact => {
+                let store =
+                    ExactStore::from_bytes(&take(&exact_header), &take(&exact_table), manifest.dim)
+                        .map_err(|e| corrupt(e.to_string()))?;
+                let n = store.count()?;
+                if n != records.len() {
+                    return Err(corrupt(format!("{n} vectors for {} chunks", records.len())));
+                }
+                SnapshotVectors::Exact(store)
+            }
+            #[cfg(feature = "qdrant-edge")]
+            VectorBackend::Edge => {
+                SnapshotVectors::Edge(Box::new(EdgeStore::open(&dir.join(VECTORS), manifest.dim)?))
+            }
+            #[cfg(not(feature = "qdrant-edge"))]
+            VectorBackend::Edge => {
+                return Err(Error::BackendUnavailable {
+                    id: id.into(),
+                    backend: "qdrant-edge",
+                    feature: "qdrant-edge",
+                });
+            }
             VectorBackend::Qdrant(cfg) => {
                 let mut c = cfg.clone();
                 c.collection = collection_name(cfg, id);
                 c.api_key = qdrant_api_key.map(String::from);
-                Box::new(QdrantStore::connect(c, manifest.dim, false)?)
+                SnapshotVectors::Qdrant(QdrantStore::connect(c, manifest.dim, false)?)
             }
         };
         Ok(Snapshot {
@@ -660,18 +796,99 @@ impl SnapshotStore {
 }
 
 fn read_documents(p: &Path) -> Result<Vec<Document>> {
-    let text = fs::read_to_string(p).map_err(io(p))?;
+    let bytes = fs::read(p).map_err(io(p))?;
+    parse_documents(p, &bytes)
+}
+
+fn parse_documents(p: &Path, bytes: &[u8]) -> Result<Vec<Document>> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::io(
+            p,
+            std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        )
+    })?;
     text.lines()
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).map_err(|e| Error::json(p, e)))
         .collect()
 }
 
-fn records_of(docs: &[Document]) -> Vec<ChunkRecord> {
-    docs.iter()
-        .enumerate()
-        .flat_map(|(i, d)| ChunkRecord::from_document(i as u32, d))
-        .collect()
+/// The chunk table. With `signatures` (the bytes of `minhash.u32`) the MinHash of
+/// each chunk is read from there instead of being computed.
+fn records_of(docs: &[Document], signatures: Option<&[u8]>) -> Result<Vec<ChunkRecord>> {
+    let chunks: usize = docs.iter().map(|d| d.chunks.len()).sum();
+    if let Some(sig) = signatures
+        && sig.len() != chunks * MINHASH_LEN * 4
+    {
+        return Err(Error::CorruptSnapshot {
+            id: String::new(),
+            reason: format!(
+                "{MINHASH} holds {} bytes, {chunks} chunks need {}",
+                sig.len(),
+                chunks * MINHASH_LEN * 4
+            ),
+        });
+    }
+    let mut out = Vec::with_capacity(chunks);
+    for (i, d) in docs.iter().enumerate() {
+        let doc = u32::try_from(i).map_err(|_| Error::InvalidArgument {
+            what: "document count",
+            value: docs.len().to_string(),
+            expected: "at most 4294967295 documents",
+        })?;
+        match signatures {
+            None => out.extend(ChunkRecord::from_document(doc, d)),
+            Some(sig) => {
+                for mut r in ChunkRecord::from_document_unhashed(doc, d) {
+                    let at = out.len() * MINHASH_LEN * 4;
+                    r.minhash = sig[at..at + MINHASH_LEN * 4]
+                        .chunks_exact(4)
+                        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                        .collect();
+                    out.push(r);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Checks every file listed in `manifest` against its size and BLAKE3 sum, and
+/// returns the bytes of those named in `keep` (so they are read once). A file in
+/// `keep` that the manifest does not list is an error too.
+fn verified_files(
+    dir: &Path,
+    manifest: &Manifest,
+    keep: &[&str],
+) -> Result<std::collections::HashMap<String, Vec<u8>>> {
+    let corrupt = |reason: String| Error::CorruptSnapshot {
+        id: manifest.id.clone(),
+        reason,
+    };
+    if let Some(missing) = keep
+        .iter()
+        .find(|k| !manifest.files.iter().any(|f| f.path == **k))
+    {
+        return Err(corrupt(format!("the manifest does not list {missing}")));
+    }
+    let mut kept = std::collections::HashMap::new();
+    for f in &manifest.files {
+        let p = dir.join(&f.path);
+        let bytes = match fs::read(&p) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(corrupt(format!("{} is missing", f.path)));
+            }
+            Err(e) => return Err(Error::io(p, e)),
+        };
+        if bytes.len() as u64 != f.bytes || blake3::hash(&bytes).to_hex().as_str() != f.blake3 {
+            return Err(corrupt(format!("{} differs from the manifest", f.path)));
+        }
+        if keep.contains(&f.path.as_str()) {
+            kept.insert(f.path.clone(), bytes);
+        }
+    }
+    Ok(kept)
 }
 
 /// The text a chunk is embedded from: title and heading path give the model the
@@ -744,11 +961,46 @@ struct SnapshotInner {
     metas: Vec<DocumentMeta>,
     records: Vec<ChunkRecord>,
     lexical: LexicalIndex,
-    embedder: Box<dyn Embedder>,
-    vectors: Box<dyn VectorStore>,
+    embedder: SnapshotEmbedder,
+    vectors: SnapshotVectors,
     expansions: QueryExpansion,
     fusion: FusionParams,
     dir: PathBuf,
+}
+
+/// The embedder of an open snapshot; retrieval needs to know which ones do
+/// network calls (those are awaited, not run on a blocking thread).
+pub(crate) enum SnapshotEmbedder {
+    Local(LocalEmbedder),
+    Remote(Box<OpenAiEmbedder>),
+}
+
+impl SnapshotEmbedder {
+    pub(crate) fn as_dyn(&self) -> &dyn Embedder {
+        match self {
+            SnapshotEmbedder::Local(e) => e,
+            SnapshotEmbedder::Remote(e) => e.as_ref(),
+        }
+    }
+}
+
+/// The vector store of an open snapshot.
+pub(crate) enum SnapshotVectors {
+    Exact(ExactStore),
+    #[cfg(feature = "qdrant-edge")]
+    Edge(Box<EdgeStore>),
+    Qdrant(QdrantStore),
+}
+
+impl SnapshotVectors {
+    pub(crate) fn as_dyn(&self) -> &dyn VectorStore {
+        match self {
+            SnapshotVectors::Exact(v) => v,
+            #[cfg(feature = "qdrant-edge")]
+            SnapshotVectors::Edge(v) => v.as_ref(),
+            SnapshotVectors::Qdrant(v) => v,
+        }
+    }
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -795,11 +1047,23 @@ impl Snapshot {
     }
     /// The embedder.
     pub fn embedder(&self) -> &dyn Embedder {
-        self.inner.embedder.as_ref()
+        self.inner.embedder.as_dyn()
     }
     /// The vector store.
     pub fn vectors(&self) -> &dyn VectorStore {
-        self.inner.vectors.as_ref()
+        self.inner.vectors.as_dyn()
+    }
+    pub(crate) fn embedder_backend(&self) -> &SnapshotEmbedder {
+        &self.inner.embedder
+    }
+    pub(crate) fn vector_backend(&self) -> &SnapshotVectors {
+        &self.inner.vectors
+    }
+    /// True when a search may make network calls (a remote embedder or a Qdrant
+    /// server); otherwise it is CPU work only.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.inner.embedder, SnapshotEmbedder::Remote(_))
+            || matches!(self.inner.vectors, SnapshotVectors::Qdrant(_))
     }
     /// The alias table.
     pub fn expansions(&self) -> &QueryExpansion {

@@ -6,7 +6,7 @@ mod common;
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -26,6 +26,8 @@ enum Step {
     Fail,
     /// Answer with vectors one element too long.
     WrongDim,
+    /// Answer only after 30 s (a stalled endpoint).
+    Stall,
 }
 
 /// One request as the server saw it.
@@ -84,6 +86,9 @@ async fn embeddings(
             .map(String::from),
     });
     let step = s.steps.lock().unwrap().pop_front().unwrap_or(Step::Ok);
+    if step == Step::Stall {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
     if step == Step::Fail {
         let err = json!({"error": {"message": "scripted failure", "type": "server_error", "param": null, "code": null}});
         return (StatusCode::INTERNAL_SERVER_ERROR, Json(err)).into_response();
@@ -421,7 +426,10 @@ fn a_build_fails_cleanly_when_the_endpoint_is_down() {
     };
     let dir = tempfile::tempdir().unwrap();
     let store = SnapshotStore::new(dir.path());
-    assert!(store.build(&common::corpus().docs, &options).is_err());
+    match store.build(&common::corpus().docs, &options) {
+        Err(Error::Embedding(msg)) => assert!(msg.contains("1 attempts"), "{msg}"),
+        other => panic!("expected an embedding error, got {:?}", other.map(|b| b.id)),
+    }
     // Nothing listed, nothing published, no build directory left behind.
     assert!(store.list().unwrap().is_empty());
     assert_eq!(store.current_id().unwrap(), None);
@@ -434,4 +442,86 @@ fn a_build_fails_cleanly_when_the_endpoint_is_down() {
         "left behind: {:?}",
         left.iter().map(|e| e.file_name()).collect::<Vec<_>>()
     );
+}
+
+/// The server's own runtime must not be what drives the client: the scripted
+/// server runs on its own thread, the searches here on a multi-threaded runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_search_with_the_endpoint_inside_a_multi_threaded_runtime() {
+    let server = Server::start(64, &[]);
+    let cfg = server.config(8);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_path_buf();
+    let snap = tokio::task::spawn_blocking(move || {
+        let options = BuildOptions {
+            embedding: EmbeddingBackend::OpenAi(cfg),
+            ..BuildOptions::default()
+        };
+        let store = SnapshotStore::new(&path);
+        let built = store.build(&common::corpus().docs, &options).unwrap();
+        store.open(&built.id).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(snap.is_remote());
+    for mode in [Mode::Vector, Mode::Hybrid] {
+        let req = common::request("失业保险金发放标准", mode, None, false);
+        let before = server.requests().len();
+        let a = snap
+            .search_async(&req, Instant::now() + Duration::from_secs(10))
+            .await
+            .unwrap();
+        // One request per query: the feedback chunks' vectors come from the store.
+        assert_eq!(server.requests().len(), before + 1, "{mode:?}");
+        let (s, r) = (snap.clone(), req.clone());
+        let b = tokio::task::spawn_blocking(move || s.search(&r))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(a, b, "{mode:?}");
+        assert!(!a.hits.is_empty() && a.hits.iter().all(|h| h.snapshot == a.snapshot));
+    }
+    // The synchronous API on an async worker: blocks it, does not panic.
+    let req = common::request("居住证签注", Mode::Vector, None, false);
+    assert!(!snap.search(&req).unwrap().hits.is_empty());
+    // Dropped on an async worker with its private runtime thread running.
+    drop(snap);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_fit_inside_the_deadline() {
+    // A stalled endpoint: one attempt would take 10 s (the per-request timeout),
+    // three of them half a minute; the deadline ends it after 300 ms.
+    let server = Server::start(16, &[Step::Stall; 3]);
+    let mut cfg = server.config(8);
+    cfg.max_attempts = 3;
+    let emb = OpenAiEmbedder::new(cfg).unwrap();
+    let started = Instant::now();
+    let r = emb
+        .embed_async(&["失业保险金"], Instant::now() + Duration::from_millis(300))
+        .await;
+    assert!(matches!(r, Err(Error::DeadlineExceeded)), "{r:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    // Failing fast, the retries run until the deadline leaves no room for the
+    // next pause (200 ms, then 400 ms): two attempts fit in 500 ms, not three.
+    let server = Server::start(16, &[Step::Fail; 5]);
+    let mut cfg = server.config(8);
+    cfg.max_attempts = 3;
+    let emb = OpenAiEmbedder::new(cfg).unwrap();
+    let r = emb
+        .embed_async(&["失业保险金"], Instant::now() + Duration::from_millis(500))
+        .await;
+    assert!(matches!(r, Err(Error::DeadlineExceeded)), "{r:?}");
+    assert_eq!(server.requests().len(), 2);
+    // The synchronous form, called from a blocking thread, obeys the deadline too.
+    let r = tokio::task::spawn_blocking(move || {
+        emb.embed_within(&["居住证"], Instant::now() + Duration::from_millis(300))
+    })
+    .await
+    .unwrap();
+    assert!(matches!(r, Err(Error::DeadlineExceeded)), "{r:?}");
 }

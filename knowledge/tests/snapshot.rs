@@ -98,7 +98,10 @@ fn publish_serves_the_new_snapshot_and_rollback_serves_the_old_one() {
     // The rolled-back snapshot is still on disk and can be re-published.
     assert!(store.list().unwrap().contains(&second.id));
     // Nothing earlier than the first: a second rollback is refused and changes nothing.
-    assert!(store.rollback().is_err());
+    assert!(matches!(
+        store.rollback(),
+        Err(Error::CorruptSnapshot { .. })
+    ));
     assert_eq!(
         store.current_id().unwrap().as_deref(),
         Some(first.id.as_str())
@@ -174,16 +177,18 @@ fn a_crash_before_publishing_leaves_the_old_snapshot_serving() {
 
     // The half-built directories cannot be published or opened.
     let before = fs::read(dir.path().join("CURRENT")).unwrap();
-    assert!(
-        store
-            .publish(".build-20261129T101500123Z-0123456789")
-            .is_err()
-    );
+    assert!(matches!(
+        store.publish(".build-20261129T101500123Z-0123456789"),
+        Err(Error::InvalidArgument { .. })
+    ));
     assert!(matches!(
         store.publish(no_manifest_id),
         Err(Error::CorruptSnapshot { .. })
     ));
-    assert!(store.open(no_manifest_id).is_err());
+    assert!(matches!(
+        store.open(no_manifest_id),
+        Err(Error::CorruptSnapshot { .. })
+    ));
     assert_eq!(fs::read(dir.path().join("CURRENT")).unwrap(), before);
     assert_eq!(store.history().unwrap(), vec![first.id.clone()]);
 
@@ -298,7 +303,11 @@ fn publishing_a_missing_snapshot_fails_and_leaves_current_unchanged() {
     let current = fs::read(dir.path().join("CURRENT")).unwrap();
     let history = store.history().unwrap();
     for bad in ["nonexistent", "", "../x", ".build-x"] {
-        assert!(store.publish(bad).is_err(), "publish({bad:?}) succeeded");
+        match (bad, store.publish(bad)) {
+            ("nonexistent", Err(Error::CorruptSnapshot { .. })) => {}
+            (_, Err(Error::InvalidArgument { .. })) if bad != "nonexistent" => {}
+            (_, other) => panic!("publish({bad:?}): {other:?}"),
+        }
         assert_eq!(
             fs::read(dir.path().join("CURRENT")).unwrap(),
             current,
@@ -395,4 +404,27 @@ fn one_snapshot_can_be_opened_by_two_readers_at_once() {
         .join()
         .unwrap();
     assert_eq!(c.unwrap(), built.id);
+}
+
+/// A flipped byte that still parses (any four bytes are an f32) must stop the open,
+/// not only `zhiban snapshot verify`.
+#[test]
+fn open_refuses_a_file_that_differs_from_the_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, built) = build_and_publish(dir.path(), &corpus().docs);
+    let target = store.dir_of(&built.id).join("embedder").join("lsa.f32");
+    let mut bytes = fs::read(&target).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    fs::write(&target, &bytes).unwrap();
+    match store.open(&built.id) {
+        Err(Error::CorruptSnapshot { id, reason }) => {
+            assert_eq!(id, built.id);
+            assert!(reason.contains("embedder/lsa.f32"), "reason: {reason}");
+        }
+        other => panic!(
+            "expected CorruptSnapshot, got {:?}",
+            other.map(|s| s.id().to_string())
+        ),
+    }
 }

@@ -428,3 +428,21 @@ fn matter_and_department_filters_in_every_mode() {
         );
     }
 }
+
+/// A caller that restricts the date itself (a clerk checking what applied on the day
+/// of an application) must get that date's texts, whatever `as_of` says.
+#[test]
+fn the_callers_valid_on_is_respected_not_overwritten() {
+    let s = shared();
+    let fx = &s.fixture;
+    for mode in MODES {
+        let mut req = request("失业保险金发放标准", mode, Some(d("2026-11-29")), false);
+        req.filter.valid_on = Some(d("2021-06-01"));
+        let r = search(&s.snapshot, &req);
+        let ids = doc_ids(&r);
+        assert!(
+            ids.contains(&fx.ids.old_rule) && !ids.contains(&fx.ids.new_rule),
+            "{mode:?}: {ids:?}"
+        );
+    }
+}

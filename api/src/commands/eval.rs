@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use zhiban_evals::report::RetrievalReport;
 use zhiban_evals::{retrieval, stard};
-use zhiban_knowledge::Mode;
+use zhiban_knowledge::{LiveSnapshot, Mode, SnapshotStore};
 
 use super::{open_current, print_json};
 use crate::cli::IndexArg;
@@ -23,6 +23,34 @@ pub enum EvalCmd {
     Retrieval(RetrievalArgs),
     /// Metadata extraction scored against data/eval/metadata_gold.jsonl.
     Metadata(MetadataArgs),
+    /// Concurrent searches on one live snapshot while a new one is published
+    /// (works on a copy of the published snapshot; the index is not changed).
+    Storm(StormArgs),
+}
+
+/// Arguments of `zhiban eval storm`.
+#[derive(Debug, Args)]
+pub struct StormArgs {
+    #[command(flatten)]
+    index: IndexArg,
+    /// Questions to search with (JSONL with `question`).
+    #[arg(long, default_value = "data/eval/qa_gold.jsonl")]
+    queries: PathBuf,
+    /// Concurrent search tasks.
+    #[arg(long, default_value_t = 64)]
+    tasks: usize,
+    /// Searches per task (at least).
+    #[arg(long, default_value_t = 100)]
+    searches: usize,
+    /// bm25, vector or hybrid.
+    #[arg(long, default_value = "hybrid")]
+    mode: String,
+    /// Worker threads of the runtime (default: one per core).
+    #[arg(long)]
+    workers: Option<usize>,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Arguments of `zhiban eval metadata`.
@@ -102,7 +130,112 @@ pub fn run(cfg: &Config, cmd: EvalCmd) -> Result<ExitCode> {
         EvalCmd::Stard(a) => run_stard(a),
         EvalCmd::Retrieval(a) => run_retrieval(cfg, a),
         EvalCmd::Metadata(a) => run_metadata(a),
+        EvalCmd::Storm(a) => run_storm(cfg, a),
     }
+}
+
+/// Copies the published snapshot of `src` into a fresh index under `tmp`, publishes
+/// it there and builds a second snapshot of the same documents, unpublished.
+fn storm_index(
+    src: &std::path::Path,
+    tmp: &std::path::Path,
+) -> Result<(SnapshotStore, String, String)> {
+    let from = SnapshotStore::new(src);
+    let id = from.current_id()?.with_context(|| {
+        format!(
+            "{} 下还没有发布的知识库快照，请先运行 `zhiban ingest`",
+            src.display()
+        )
+    })?;
+    let store = SnapshotStore::new(tmp);
+    copy_dir(&from.dir_of(&id), &store.dir_of(&id))?;
+    store.publish(&id)?;
+    let docs = store.load_documents(&id)?;
+    let next = store
+        .build(&docs, &store.build_options_of(&id)?)
+        .context("构建第二个快照失败")?;
+    Ok((store, id, next.id))
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("无法创建 {}", to.display()))?;
+    for e in std::fs::read_dir(from).with_context(|| format!("无法读取 {}", from.display()))? {
+        let e = e?;
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if e.file_type()?.is_dir() {
+            copy_dir(&src, &dst)?;
+        } else {
+            std::fs::copy(&src, &dst).with_context(|| format!("无法复制 {}", src.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn run_storm(cfg: &Config, a: StormArgs) -> Result<ExitCode> {
+    let mode: Mode = a
+        .mode
+        .parse()
+        .context("--mode 只能是 bm25、vector、hybrid")?;
+    let questions: Vec<String> = retrieval::load(&a.queries)?
+        .into_iter()
+        .map(|q| q.question)
+        .collect();
+    let tmp = tempfile::tempdir()?;
+    let (store, first, second) = storm_index(&a.index.resolve(cfg), tmp.path())?;
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    rt.enable_all();
+    if let Some(w) = a.workers {
+        rt.worker_threads(w.max(1));
+    }
+    let rt = rt.build().context("无法启动异步运行时")?;
+    let secrets = super::secrets(cfg);
+    let opts = zhiban_evals::storm::StormOptions {
+        tasks: a.tasks.max(1),
+        searches_per_task: a.searches.max(1),
+        publish_after: a.tasks.max(1) * a.searches.max(1) / 3,
+        mode,
+        ..Default::default()
+    };
+    let report = rt.block_on(async {
+        let live = LiveSnapshot::open_async(store.clone(), secrets).await?;
+        let publisher = store.clone();
+        let next = second.clone();
+        zhiban_evals::storm::run(
+            live,
+            questions,
+            move || publisher.publish(&next).map(|_| next),
+            &opts,
+        )
+        .await
+    })?;
+    let ok = report.failures == 0
+        && report.inconsistent_hits == 0
+        && report.served_by.contains_key(&first)
+        && report.served_by.contains_key(&second);
+    if a.json {
+        print_json(&report)?;
+    } else {
+        println!(
+            "storm tasks={} mode={} searches={} failures={} inconsistent_hits={} {:.0} searches/s p50 {:.3} ms p99 {:.3} ms swap {} s",
+            opts.tasks,
+            a.mode,
+            report.searches,
+            report.failures,
+            report.inconsistent_hits,
+            report.searches_per_s,
+            report.latency_ms_p50,
+            report.latency_ms_p99,
+            report.swap_s.map_or("-".to_string(), |s| format!("{s:.3}"))
+        );
+        for (id, n) in &report.served_by {
+            println!("  served by {id}: {n}");
+        }
+    }
+    if !ok {
+        eprintln!("错误：检索风暴中有失败的检索、快照标识不一致，或新快照未被启用");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn print_report(r: &RetrievalReport, json: bool) -> Result<()> {
@@ -137,8 +270,10 @@ fn run_stard(a: StardArgs) -> Result<ExitCode> {
     let bench = match stard::Stard::load(&a.stard_dir) {
         Ok(b) => b,
         Err(e @ zhiban_evals::Error::MissingBenchmark(_)) => {
-            eprintln!("跳过 STARD：{e}");
-            return Ok(ExitCode::SUCCESS);
+            return Err(anyhow::Error::new(e).context(format!(
+                "找不到 STARD 基准数据目录 {}（应含 queries.json，位于 ../shared/benchmarks/stard）",
+                a.stard_dir.display()
+            )));
         }
         Err(e) => return Err(e.into()),
     };

@@ -349,11 +349,19 @@ impl LocalEmbedder {
             serde_json::from_slice(&bytes).map_err(|e| Error::json(&hp, e))?;
         let mp = dir.join(MATRIX_FILE);
         let raw = fs::read(&mp).map_err(|e| Error::io(&mp, e))?;
-        if raw.len() != header.features.len() * header.dim * 4 {
+        // A corrupt header must not overflow the size computation (a panic in
+        // debug builds, a wrapped and possibly matching size in release ones).
+        let want = header
+            .features
+            .len()
+            .checked_mul(header.dim)
+            .and_then(|n| n.checked_mul(4));
+        if want != Some(raw.len()) || header.dim == 0 {
             return Err(Error::Embedding(format!(
-                "{}: expected {} bytes, found {}",
+                "{}: {} features × {} dimensions do not match {} bytes",
                 mp.display(),
-                header.features.len() * header.dim * 4,
+                header.features.len(),
+                header.dim,
                 raw.len()
             )));
         }
@@ -557,6 +565,24 @@ mod tests {
             l.embed_query("失业登记").unwrap()
         );
         assert_eq!(m.model_id(), l.model_id());
+    }
+
+    #[test]
+    fn a_header_whose_sizes_overflow_is_an_error_not_a_panic() {
+        let (a, texts, cfg) = fixture();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let m = LocalEmbedder::train(&a, &refs, cfg).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        m.save(dir.path()).unwrap();
+        let hp = dir.path().join(HEADER_FILE);
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&fs::read(&hp).unwrap()).unwrap();
+        header["dim"] = serde_json::json!(usize::MAX / 2);
+        fs::write(&hp, serde_json::to_vec(&header).unwrap()).unwrap();
+        assert!(matches!(
+            LocalEmbedder::load(dir.path(), &a),
+            Err(Error::Embedding(_))
+        ));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! qdrant-edge, embedded: the default vector store.
+//! qdrant-edge, embedded (cargo feature `qdrant-edge`).
 
 use std::path::Path;
 
@@ -21,10 +21,22 @@ const BATCH: usize = 1024;
 
 /// A qdrant-edge shard in a directory of the snapshot.
 pub struct EdgeStore {
-    shard: EdgeShard,
+    shard: Option<EdgeShard>,
     dim: usize,
     /// The private copy a reader works on; removed when the store is dropped.
-    _private: Option<tempfile::TempDir>,
+    private: Option<tempfile::TempDir>,
+}
+
+impl Drop for EdgeStore {
+    fn drop(&mut self) {
+        // Closing the shard flushes its WAL and removing the private copy deletes a
+        // directory tree: blocking work that must not run on an async worker, where
+        // the last reader of a replaced snapshot may well drop it.
+        let parts = (self.shard.take(), self.private.take());
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn_blocking(move || drop(parts));
+        }
+    }
 }
 
 impl std::fmt::Debug for EdgeStore {
@@ -73,9 +85,9 @@ impl EdgeStore {
                 .map_err(verr)?;
         }
         Ok(EdgeStore {
-            shard,
+            shard: Some(shard),
             dim,
-            _private: None,
+            private: None,
         })
     }
 
@@ -95,9 +107,9 @@ impl EdgeStore {
         copy_dir(dir, private.path())?;
         let shard = EdgeShard::load(private.path(), None).map_err(verr)?;
         Ok(EdgeStore {
-            shard,
+            shard: Some(shard),
             dim,
-            _private: Some(private),
+            private: Some(private),
         })
     }
 }
@@ -177,6 +189,14 @@ pub(crate) fn to_qdrant_filter(filter: &Filter) -> Result<Option<QFilter>> {
     }))
 }
 
+impl EdgeStore {
+    fn shard(&self) -> Result<&EdgeShard> {
+        self.shard
+            .as_ref()
+            .ok_or_else(|| Error::Vector("qdrant-edge shard already closed".into()))
+    }
+}
+
 impl VectorStore for EdgeStore {
     fn upsert(&self, points: &[VectorPoint]) -> Result<()> {
         for batch in points.chunks(BATCH) {
@@ -191,7 +211,7 @@ impl VectorStore for EdgeStore {
                 let payload = serde_json::to_value(&p.payload).map_err(verr)?;
                 list.push(PointStruct::new(p.id, p.vector.clone(), payload).into());
             }
-            self.shard
+            self.shard()?
                 .update(UpdateOperation::PointOperation(
                     PointOperations::UpsertPoints(PointInsertOperations::PointsList(list)),
                 ))
@@ -208,7 +228,7 @@ impl VectorStore for EdgeStore {
             });
         }
         let hits = self
-            .shard
+            .shard()?
             .search(SearchRequest {
                 query: QueryEnum::Nearest(NamedQuery {
                     query: vector.to_vec().into(),
@@ -233,7 +253,7 @@ impl VectorStore for EdgeStore {
     }
 
     fn count(&self) -> Result<usize> {
-        self.shard
+        self.shard()?
             .count(qdrant_edge::CountRequest {
                 filter: None,
                 exact: true,
@@ -242,7 +262,7 @@ impl VectorStore for EdgeStore {
     }
 
     fn flush(&self) -> Result<()> {
-        self.shard.flush();
+        self.shard()?.flush();
         Ok(())
     }
 }

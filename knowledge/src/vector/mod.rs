@@ -1,7 +1,9 @@
 //! Vector stores behind one trait, with one payload schema.
 //!
-//! * [`EdgeStore`] — qdrant-edge embedded in the process, persisted inside the
-//!   snapshot directory (the embedded default);
+//! * [`ExactStore`] — exact (brute-force) cosine search over a flat `f32` table,
+//!   persisted inside the snapshot directory (the embedded default);
+//! * `EdgeStore` — qdrant-edge embedded in the process (cargo feature
+//!   `qdrant-edge`, off by default: it brings about 200 crates of its own);
 //! * [`QdrantStore`] — a Qdrant server or cluster through qdrant-client (gRPC),
 //!   one collection per snapshot so that publishing and rollback stay atomic.
 //!
@@ -10,10 +12,14 @@
 //! `valid_from`, `valid_until` as day numbers) plus `doc_id`/`chunk_id` for humans
 //! inspecting the collection.
 
+#[cfg(feature = "qdrant-edge")]
 mod edge;
+pub mod exact;
 mod qdrant;
 
+#[cfg(feature = "qdrant-edge")]
 pub use edge::EdgeStore;
+pub use exact::ExactStore;
 pub use qdrant::{QdrantStore, QdrantStoreConfig};
 
 use serde::{Deserialize, Serialize};

@@ -1,13 +1,46 @@
-//! qdrant-edge round trips through [`EdgeStore`]: create, upsert with payloads,
-//! nearest-neighbour search, payload filters, reopening from disk, and dimension
-//! errors.
+//! The embedded vector stores — [`ExactStore`] always, `EdgeStore` with the
+//! `qdrant-edge` feature — through one set of checks: create, upsert with payloads,
+//! nearest-neighbour search, payload filters, reopening from disk, dimension errors;
+//! and, with the feature, the two stores agreeing on the same data.
 
 mod common;
 
+use std::path::Path;
+
 use chrono::{Datelike, NaiveDate};
 use common::d;
-use zhiban_knowledge::vector::{EdgeStore, VectorPayload, VectorPoint, VectorStore};
+use zhiban_knowledge::vector::{ExactStore, VectorPayload, VectorPoint, VectorStore};
 use zhiban_knowledge::{DocKind, Error, Filter};
+
+/// How to make and reopen one kind of store.
+trait Kind {
+    fn create(dir: &Path) -> Box<dyn VectorStore>;
+    fn open(dir: &Path) -> zhiban_knowledge::Result<Box<dyn VectorStore>>;
+}
+
+struct Exact;
+impl Kind for Exact {
+    fn create(dir: &Path) -> Box<dyn VectorStore> {
+        Box::new(ExactStore::create(dir, DIM).unwrap())
+    }
+    fn open(dir: &Path) -> zhiban_knowledge::Result<Box<dyn VectorStore>> {
+        Ok(Box::new(ExactStore::open(dir, DIM)?))
+    }
+}
+
+#[cfg(feature = "qdrant-edge")]
+struct Edge;
+#[cfg(feature = "qdrant-edge")]
+impl Kind for Edge {
+    fn create(dir: &Path) -> Box<dyn VectorStore> {
+        Box::new(zhiban_knowledge::vector::EdgeStore::create(dir, DIM).unwrap())
+    }
+    fn open(dir: &Path) -> zhiban_knowledge::Result<Box<dyn VectorStore>> {
+        Ok(Box::new(zhiban_knowledge::vector::EdgeStore::open(
+            dir, DIM,
+        )?))
+    }
+}
 
 const DIM: usize = 8;
 
@@ -196,7 +229,7 @@ fn filters() -> Vec<Filter> {
     ]
 }
 
-fn check_all(store: &EdgeStore) {
+fn check_all(store: &dyn VectorStore) {
     assert_eq!(store.count().unwrap(), 10);
     // Each point finds itself first with cosine ~1.
     for p in points() {
@@ -217,11 +250,10 @@ fn check_all(store: &EdgeStore) {
     }
 }
 
-#[test]
-fn round_trip_search_filters_and_reopen() {
+fn round_trip<K: Kind>() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("vectors");
-    let store = EdgeStore::create(&path, DIM).unwrap();
+    let store = K::create(&path);
     assert_eq!(store.count().unwrap(), 0);
     assert!(
         store
@@ -231,15 +263,15 @@ fn round_trip_search_filters_and_reopen() {
     );
     store.upsert(&points()).unwrap();
     store.flush().unwrap();
-    check_all(&store);
+    check_all(store.as_ref());
     let before: Vec<Vec<(u64, f32)>> = filters()
         .iter()
         .map(|f| store.search(&vector(3), f, 5).unwrap())
         .collect();
     drop(store);
 
-    let reopened = EdgeStore::open(&path, DIM).unwrap();
-    check_all(&reopened);
+    let reopened = K::open(&path).unwrap();
+    check_all(reopened.as_ref());
     let after: Vec<Vec<(u64, f32)>> = filters()
         .iter()
         .map(|f| reopened.search(&vector(3), f, 5).unwrap())
@@ -247,10 +279,9 @@ fn round_trip_search_filters_and_reopen() {
     assert_eq!(before, after, "reopened store answers differently");
 }
 
-#[test]
-fn upsert_replaces_points_with_the_same_id() {
+fn upsert_replaces<K: Kind>() {
     let dir = tempfile::tempdir().unwrap();
-    let store = EdgeStore::create(&dir.path().join("v"), DIM).unwrap();
+    let store = K::create(&dir.path().join("v"));
     store.upsert(&points()).unwrap();
     let mut p = points().remove(4);
     p.vector = vector(99);
@@ -282,10 +313,9 @@ fn upsert_replaces_points_with_the_same_id() {
     assert_eq!(ids(&guides), vec![5]);
 }
 
-#[test]
-fn wrong_dimension_is_an_error_not_a_panic() {
+fn wrong_dimension<K: Kind>() {
     let dir = tempfile::tempdir().unwrap();
-    let store = EdgeStore::create(&dir.path().join("v"), DIM).unwrap();
+    let store = K::create(&dir.path().join("v"));
     let mut bad = points();
     bad[3].vector.push(0.0);
     match store.upsert(&bad) {
@@ -313,9 +343,90 @@ fn wrong_dimension_is_an_error_not_a_panic() {
 }
 
 #[test]
-fn opening_a_missing_store_is_an_error() {
+fn exact_round_trip_search_filters_and_reopen() {
+    round_trip::<Exact>();
+}
+
+#[test]
+fn exact_upsert_replaces_points_with_the_same_id() {
+    upsert_replaces::<Exact>();
+}
+
+#[test]
+fn exact_wrong_dimension_is_an_error_not_a_panic() {
+    wrong_dimension::<Exact>();
+}
+
+#[test]
+fn opening_a_missing_exact_store_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(EdgeStore::open(&dir.path().join("nothing-here"), DIM).is_err());
+    assert!(matches!(
+        Exact::open(&dir.path().join("nothing-here")),
+        Err(Error::Io { .. })
+    ));
+}
+
+#[cfg(feature = "qdrant-edge")]
+#[test]
+fn edge_round_trip_search_filters_and_reopen() {
+    round_trip::<Edge>();
+}
+
+#[cfg(feature = "qdrant-edge")]
+#[test]
+fn edge_upsert_replaces_points_with_the_same_id() {
+    upsert_replaces::<Edge>();
+}
+
+#[cfg(feature = "qdrant-edge")]
+#[test]
+fn edge_wrong_dimension_is_an_error_not_a_panic() {
+    wrong_dimension::<Edge>();
+}
+
+#[cfg(feature = "qdrant-edge")]
+#[test]
+fn opening_a_missing_edge_store_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Edge::open(&dir.path().join("nothing-here")),
+        Err(Error::Io { .. })
+    ));
+}
+
+/// The exact store returns what qdrant-edge returns on the same points: the same
+/// neighbours in the same order, scores equal to float precision.
+#[cfg(feature = "qdrant-edge")]
+#[test]
+fn exact_and_edge_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let exact = Exact::create(&dir.path().join("exact"));
+    let edge = Edge::create(&dir.path().join("edge"));
+    let many: Vec<VectorPoint> = (0..300u64)
+        .map(|i| {
+            let mut p = points()[(i % 10) as usize].clone();
+            p.id = i;
+            p.vector = vector(i * 7 + 1);
+            p
+        })
+        .collect();
+    exact.upsert(&many).unwrap();
+    edge.upsert(&many).unwrap();
+    for q in 0..20u64 {
+        for f in filters() {
+            let a = exact.search(&vector(1000 + q), &f, 10).unwrap();
+            let b = edge.search(&vector(1000 + q), &f, 10).unwrap();
+            assert_eq!(a.len(), b.len(), "{f:?}");
+            for (x, y) in a.iter().zip(&b) {
+                assert!((x.1 - y.1).abs() < 1e-5, "{f:?}: {a:?} vs {b:?}");
+                // Ties may come back in either order; a different id needs an equal score.
+                assert!(
+                    x.0 == y.0 || (x.1 - y.1).abs() < 1e-6,
+                    "{f:?}: {a:?} vs {b:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
