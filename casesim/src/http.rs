@@ -176,7 +176,7 @@ async fn handle(
             client: echo_client,
         });
     }
-    let first = st.ops.call(op, &args, key.as_deref()).await;
+    let first = call_detached(st, op, &args, key.as_deref()).await;
     let status = match &first {
         Ok(_) => 200,
         Err(e) if e.client => 422,
@@ -195,7 +195,7 @@ async fn handle(
         .push(record(if lost { 502 } else { status }, outcome, false));
     if spec.fires("duplicate", spec.duplicate, &draw_key, nth) {
         // The gateway delivers the same request again; whatever it yields is not what the caller sees.
-        let second = st.ops.call(op, &args, key.as_deref()).await;
+        let second = call_detached(st, op, &args, key.as_deref()).await;
         let s2 = match &second {
             Ok(_) => 200,
             Err(e) if e.client => 422,
@@ -215,6 +215,31 @@ async fn handle(
     match first {
         Ok(v) => Outcome::Ok(v),
         Err(e) => Outcome::Op(e),
+    }
+}
+
+/// Runs one operation to completion on its own task. A caller that gives up (client timeout,
+/// closed connection) drops the handler's future; a query cancelled half-way costs the pool its
+/// one connection, and the in-memory database lives exactly as long as that connection. A real
+/// line system also finishes what it has accepted whether or not anyone waits for the answer.
+async fn call_detached(
+    st: &AppState,
+    op: &str,
+    args: &Value,
+    key: Option<&str>,
+) -> Result<Value, OpError> {
+    let ops = Arc::clone(&st.ops);
+    let (op, args, key) = (op.to_string(), args.clone(), key.map(str::to_string));
+    match tokio::spawn(async move { ops.call(&op, &args, key.as_deref()).await }).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "casesim operation task failed");
+            Err(OpError {
+                code: "INTERNAL",
+                message: "业务系统内部错误，请稍后再试".into(),
+                client: false,
+            })
+        }
     }
 }
 

@@ -386,3 +386,46 @@ async fn queries_answer_from_the_seed() {
             .all(|i| i["status"] != "已办结")
     );
 }
+
+/// A caller that gives up mid-request (client timeout, closed connection) drops the handler's
+/// future. The database must outlive that: the in-memory store lives on one connection, and a
+/// query cancelled half-way used to cost that connection and, with it, every table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_abandoned_mid_flight_leave_the_database_intact() {
+    let st = state(&Config::fixed(today())).await.unwrap();
+    let app = zhiban_casesim::router(st.clone());
+    let residents = |pool: sqlx::SqlitePool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM residents")
+            .fetch_one(&pool)
+            .await
+    };
+    let before = residents(st.ops.db.pool.clone()).await.unwrap();
+    let (id, name): (String, String) =
+        sqlx::query_as("SELECT id_number, name FROM residents WHERE id = 11")
+            .fetch_one(&st.ops.db.pool)
+            .await
+            .unwrap();
+    // Give up after 0 µs, 20 µs, … 4 ms: some of these land inside a query.
+    for i in 0..200u64 {
+        let args = json!({"name": name, "id_number": id, "mobile": "13900000002", "remark": format!("放弃-{i}")});
+        let key = format!("abandon-{i}");
+        let req = rest("zhinei_submit", args, &[("Idempotency-Key", key.as_str())]);
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_micros(i * 20),
+            app.clone().oneshot(req),
+        )
+        .await;
+    }
+    // Whatever was abandoned, the service still answers from the same data.
+    let (s, b) = send(
+        &app,
+        rest(
+            "zhinei_submit",
+            json!({"name": name, "id_number": id, "mobile": "13900000002", "remark": "之后"}),
+            &[("Idempotency-Key", "after-abandon")],
+        ),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(residents(st.ops.db.pool.clone()).await.unwrap(), before);
+}

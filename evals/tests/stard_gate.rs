@@ -1,7 +1,8 @@
 //! Quality gate on STARD-mini: BM25 must stay above every peer of
 //! `shared/benchmarks/README.md` (nDCG@10 0.489). Needs `../shared`; without it the
-//! test prints why it skipped, and fails instead when `ZHIBAN_REQUIRE_EXTERNAL=1`
-//! (CI sets it where the inputs exist, so a lost input cannot pass silently).
+//! test prints why it skipped, and fails instead when `ZHIBAN_REQUIRE_SHARED=1`
+//! (`.ci/run` sets it when `../shared` is beside the clone, so a lost input cannot
+//! pass silently there, while a bare clone still passes).
 
 use std::path::Path;
 
@@ -9,7 +10,7 @@ use zhiban_evals::stard;
 use zhiban_knowledge::Mode;
 
 fn external_inputs_required() -> bool {
-    std::env::var("ZHIBAN_REQUIRE_EXTERNAL").is_ok_and(|v| v.trim() == "1")
+    std::env::var("ZHIBAN_REQUIRE_SHARED").is_ok_and(|v| v.trim() == "1")
 }
 
 #[test]
@@ -23,7 +24,7 @@ fn bm25_and_hybrid_beat_the_peers_on_stard() {
                 p.display()
             );
             if external_inputs_required() {
-                panic!("{why}, and ZHIBAN_REQUIRE_EXTERNAL=1 requires it");
+                panic!("{why}, and ZHIBAN_REQUIRE_SHARED=1 requires it");
             }
             // Both streams: nextest shows stdout of passing tests with
             // --success-output, cargo test with --nocapture.

@@ -6,7 +6,8 @@
 //!
 //! It owns reading and parsing only. It does not build, store or publish snapshots
 //! or indexes (that is `zhiban-knowledge`), and it never panics on bad input: every
-//! problem becomes a report entry with a Chinese message. [`ingest_folder`] uses a
+//! problem becomes a report entry with a Chinese message (a panic inside a reader
+//! is caught per file and becomes one error for that file). [`ingest_folder`] uses a
 //! few scoped worker threads; everything else is plain functions.
 //!
 //! ```
@@ -39,8 +40,8 @@ pub mod text;
 pub use error::{Error, Result};
 pub use eval::{MetadataScore, score_metadata};
 pub use pipeline::{
-    DictEntry, FileError, FileWarning, IngestOptions, IngestOutput, IngestReport, PreviousState,
-    ProgressFn, ingest_folder,
+    DictEntry, FileError, FileSkip, FileWarning, IngestOptions, IngestOutput, IngestReport,
+    PreviousState, ProgressFn, ingest_folder,
 };
 
 /// Compiles a literal pattern. Patterns are constants exercised by the unit tests;

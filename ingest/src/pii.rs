@@ -1,25 +1,19 @@
-//! Masking of personal data in cases and tickets before they become documents:
-//! resident ID numbers (GB 11643 checksum), mobiles, landlines, bank cards (Luhn),
-//! and names in known fields (申请人/经办人/联系人…). Deliberately simple; the
-//! runtime detector lives elsewhere.
+//! Masking of personal data in cases and tickets before they become documents.
+//!
+//! Numbers (resident IDs with the GB 11643 check and a real birth date, 15-digit legacy
+//! IDs, mobiles, landlines, bank cards with the Luhn check, full-width digits and spaced
+//! groups) are found by `zhiban_pii::detect`, the detector the tool runtime tokenises
+//! with, so the checks exist once and ingest cannot drift from it. Names in known fields
+//! and clause subjects (申请人/经办人/联系人…) are masked here: they need the wording of
+//! case and ticket text, which the runtime detector does not know.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
+use zhiban_pii::PiiKind;
 
 use crate::re;
 
-static ID_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9A-Za-z])([1-9]\d{16}[0-9Xx])($|[^0-9A-Za-z])"));
-static DIGITS_RE: LazyLock<Regex> =
-    // Not after a letter or hyphen: `SL-310117-20240102-2301` is a case number whose
-    // digits may pass Luhn by chance, not a card.
-    LazyLock::new(|| re(r"(^|[^0-9A-Za-z-])(\d(?:[ -]?\d){12,18})($|[^0-9A-Za-z])"));
-static MOBILE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(^|[^0-9A-Za-z-])((?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4})($|[^0-9A-Za-z-])")
-});
-static LANDLINE_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(^|[^0-9A-Za-z-])((?:0\d{2,3}[- ]?)?[2-9]\d{6,7})($|[^0-9A-Za-z-])"));
 const NAME_FIELDS: &str = "申请人|经办人|联系人|代理人|代办人|当事人|受托人|委托人|监护人|家属|老人|居民|患者|职工|工作人员|窗口人员|姓名";
 const NAME_TAIL: &str = "[，,。；;、（(\\s\\d]|先生|女士|老人|阿姨|师傅|来|于|在|因|到|称|反映|前来|持|携|办理|申请|提交|表示|的|电|手|身|家|住|年|男|女|系|为|是|和|与|及|已|未|本|同|再|需|要|想|向|核|帮|协|陪|签|确|填|告|带|咨|说|指|通|发|查|接|受|审|录|将|把|被|让|给|也|又|当|随|即|立|主|自|没|不|等|对|去|按|经|从|拨|致|答|解|退|领|补|出|进|回|问|讲|看|所|共|及|$";
 
@@ -51,66 +45,38 @@ static NAME_YU_RE: LazyLock<Regex> = LazyLock::new(|| {
 });
 static SURNAME_MOUSOU_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([\p{Han}])某某"));
 
-/// Checks the GB 11643 check digit of an 18-character resident ID.
-pub fn id_checksum_ok(id: &str) -> bool {
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
-    let chars: Vec<char> = id.chars().collect();
-    if chars.len() != 18 {
-        return false;
+/// The placeholder a detected number is replaced with, or `None` to keep it.
+fn placeholder(kind: PiiKind) -> Option<&'static str> {
+    match kind {
+        PiiKind::IdCard | PiiKind::LegacyIdCard => Some("[身份证号]"),
+        PiiKind::Mobile => Some("[手机号]"),
+        PiiKind::Landline => Some("[电话]"),
+        PiiKind::BankCard => Some("[银行卡号]"),
+        // A unified social credit code names an organisation (or an individual business),
+        // is printed on its licence and public in the credit register: not personal data,
+        // and staff search cases and tickets by it. Left as written.
+        PiiKind::CreditCode => None,
+        // The detector reports only the kinds above; should it learn more, mask them.
+        PiiKind::Name | PiiKind::Address | PiiKind::Other => Some("[个人信息]"),
     }
-    let mut sum = 0;
-    for (i, w) in W.iter().enumerate() {
-        let Some(d) = chars[i].to_digit(10) else {
-            return false;
+}
+
+/// Replaces every number the runtime detector finds (byte spans of `text`).
+fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for d in zhiban_pii::detect(text) {
+        // Spans are ordered and non-overlapping; the guard keeps a broken promise from
+        // slicing out of order instead of panicking on an ingest path.
+        let (Some(before), Some(p)) = (text.get(at..d.start), placeholder(d.kind)) else {
+            continue;
         };
-        sum += d * w;
+        out.push_str(before);
+        out.push_str(p);
+        at = d.end;
     }
-    C[(sum % 11) as usize] == chars[17].to_ascii_uppercase()
-}
-
-/// Luhn check for bank card numbers.
-pub fn luhn_ok(digits: &str) -> bool {
-    let ds: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
-    if ds.len() < 13 || ds.len() > 19 {
-        return false;
-    }
-    let sum: u32 = ds
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &d)| {
-            if i % 2 == 1 {
-                if d * 2 > 9 { d * 2 - 9 } else { d * 2 }
-            } else {
-                d
-            }
-        })
-        .sum();
-    sum.is_multiple_of(10)
-}
-
-fn replace_loop(re: &Regex, s: &str, f: impl Fn(&str) -> Option<String>) -> String {
-    // The delimiters are captured, so adjacent matches need a second pass.
-    let mut cur = s.to_string();
-    for _ in 0..3 {
-        let next = re
-            .replace_all(&cur, |c: &regex::Captures<'_>| {
-                let a = c.get(1).map_or("", |m| m.as_str());
-                let b = c.get(2).map_or("", |m| m.as_str());
-                let z = c.get(3).map_or("", |m| m.as_str());
-                match f(b) {
-                    Some(r) => format!("{a}{r}{z}"),
-                    None => format!("{a}{b}{z}"),
-                }
-            })
-            .into_owned();
-        if next == cur {
-            break;
-        }
-        cur = next;
-    }
-    cur
+    out.push_str(text.get(at..).unwrap_or_default());
+    out
 }
 
 /// Masks a personal name: keeps the surname, stars the rest (`张三丰` → `张**`).
@@ -124,17 +90,7 @@ pub fn mask_name(name: &str) -> String {
 
 /// Masks the personal data in free text.
 pub fn mask_pii(text: &str) -> String {
-    let s = replace_loop(&ID_RE, text, |id| {
-        id_checksum_ok(id).then(|| "[身份证号]".to_string())
-    });
-    let s = replace_loop(&DIGITS_RE, &s, |d| {
-        let plain: String = d.chars().filter(|c| c.is_ascii_digit()).collect();
-        luhn_ok(&plain).then(|| "[银行卡号]".to_string())
-    });
-    let s = replace_loop(&MOBILE_RE, &s, |_| Some("[手机号]".to_string()));
-    let s = replace_loop(&LANDLINE_RE, &s, |m| {
-        (m.contains('-') || m.starts_with('0') || m.len() >= 8).then(|| "[电话]".to_string())
-    });
+    let s = mask_numbers(text);
     let mask_group = |re: &Regex, s: &str, name_at: usize| -> String {
         re.replace_all(s, |c: &regex::Captures<'_>| {
             let mut out = String::new();
@@ -167,16 +123,23 @@ const SURNAMES: &str = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高�
 mod tests {
     use super::*;
 
+    use zhiban_pii::detect::resident_id_check_char;
+
     /// A synthetic, checksum-valid ID (test data, not a real person).
     fn synthetic_id() -> String {
-        let base = "31010419800101123";
-        for c in ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9', 'X'] {
-            let id = format!("{base}{c}");
-            if id_checksum_ok(&id) {
-                return id;
-            }
-        }
-        unreachable!()
+        let body = "31010419800101123";
+        let check = resident_id_check_char(body).unwrap_or('?');
+        format!("{body}{check}")
+    }
+
+    fn full_width(s: &str) -> String {
+        s.chars()
+            .map(|c| match c {
+                '0'..='9' => char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c),
+                'X' => 'Ｘ',
+                other => other,
+            })
+            .collect()
     }
 
     #[test]
@@ -185,19 +148,66 @@ mod tests {
         let s = mask_pii(&format!(
             "身份证{id}，手机13812345678，座机021-64001234，卡号6222021234567890128。"
         ));
-        assert!(s.contains("[身份证号]"), "{s}");
-        assert!(s.contains("[手机号]"), "{s}");
-        assert!(s.contains("[电话]"), "{s}");
-        assert!(s.contains("[银行卡号]"), "{s}");
-        assert!(!s.contains("13812345678"));
+        assert_eq!(
+            s,
+            "身份证[身份证号]，手机[手机号]，座机[电话]，卡号[银行卡号]。"
+        );
+    }
+
+    #[test]
+    fn full_width_ids_and_mobiles_are_masked() {
+        // NFKC: "３１０１…" is the same ID as "3101…"; the regex detector let it through.
+        let id = synthetic_id();
+        let text = format!("身份证{}，手机１３８１２３４５６７８。", full_width(&id));
+        assert_eq!(mask_pii(&text), "身份证[身份证号]，手机[手机号]。");
+        let spaced = format!("证件号：{} {} {}", &id[..6], &id[6..14], &id[14..]);
+        assert_eq!(mask_pii(&spaced), "证件号：[身份证号]");
+    }
+
+    #[test]
+    fn legacy_fifteen_digit_ids_are_masked() {
+        // First-generation ID: region 310104, born 1949-12-31 (YYMMDD), sequence 002.
+        assert_eq!(
+            mask_pii("老身份证310104491231002。"),
+            "老身份证[身份证号]。"
+        );
+        // A 15-digit number without a real birth date is left alone.
+        assert_eq!(
+            mask_pii("流水号310104491331002。"),
+            "流水号310104491331002。"
+        );
+    }
+
+    #[test]
+    fn phones_in_other_spellings() {
+        for (text, want) in [
+            ("电话+8613812345678", "电话+86[手机号]"),
+            ("电话 +86 138 1234 5678", "电话 +86 [手机号]"),
+            ("座机(021)64001234", "座机[电话]"),
+            ("座机（021）64001234", "座机[电话]"),
+            ("卡号6222 0212 3456 7890 128", "卡号[银行卡号]"),
+        ] {
+            assert_eq!(mask_pii(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn credit_codes_of_organisations_are_kept() {
+        let body = "91310000MA1K4AB0C";
+        let code = format!(
+            "{body}{}",
+            zhiban_pii::detect::credit_code_check_char(body).unwrap_or('?')
+        );
+        let text = format!("用人单位统一社会信用代码{code}。");
+        assert_eq!(mask_pii(&text), text);
     }
 
     #[test]
     fn invalid_checksum_is_not_an_id() {
         let mut id = synthetic_id();
-        let last = id.pop().unwrap();
+        let last = id.pop().unwrap_or('0');
         id.push(if last == '1' { '2' } else { '1' });
-        assert!(!mask_pii(&id).contains("[身份证号]"));
+        assert_eq!(mask_pii(&id), id);
     }
 
     #[test]
@@ -240,10 +250,24 @@ mod tests {
 
     #[test]
     fn case_numbers_are_not_bank_cards() {
-        // The digits of this case number happen to pass the Luhn check.
+        // The digits of this case number happen to pass the Luhn check; the card beside it
+        // is a card.
         let t = "办件编号SL-310117-20240102-2301，卡号6222 0212 3456 7890 128";
-        let m = mask_pii(t);
-        assert!(m.contains("SL-310117-20240102-2301"), "{m}");
+        assert_eq!(
+            mask_pii(t),
+            "办件编号SL-310117-20240102-2301，卡号[银行卡号]"
+        );
+        // Digits that pass as an ID born 2024-01-02 are still a case number.
+        let body = "31011720240102230";
+        let id_like = format!("{body}{}", resident_id_check_char(body).unwrap_or('?'));
+        let case = format!(
+            "SL-{}-{}-{}",
+            &id_like[..6],
+            &id_like[6..14],
+            &id_like[14..]
+        );
+        let t = format!("办件编号{case}，申请人电话13812345678");
+        assert_eq!(mask_pii(&t), format!("办件编号{case}，申请人电话[手机号]"));
     }
 
     #[test]

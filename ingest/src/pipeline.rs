@@ -1,6 +1,7 @@
 //! The folder pipeline: walk, read, clean, extract, split, mask, link, report.
 
 use std::collections::{BTreeMap, HashMap};
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,10 @@ use crate::text::decode_text;
 /// Progress callback: `(stage, done, total)`. Called from worker threads.
 pub type ProgressFn = Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
+/// Test hook: called with a file's relative path once it is read, before parsing.
+#[doc(hidden)]
+pub type ParseHook = Arc<dyn Fn(&str) + Send + Sync>;
+
 /// Options of one ingest run.
 #[derive(Clone)]
 pub struct IngestOptions {
@@ -41,6 +46,10 @@ pub struct IngestOptions {
     pub threads: usize,
     /// Optional progress callback.
     pub progress: Option<ProgressFn>,
+    /// For tests only: runs before each file is parsed, e.g. to inject a panic the way a
+    /// reader would. `None` in every real run.
+    #[doc(hidden)]
+    pub before_parse: Option<ParseHook>,
 }
 
 impl std::fmt::Debug for IngestOptions {
@@ -52,6 +61,7 @@ impl std::fmt::Debug for IngestOptions {
             .field("keywords", &self.keywords)
             .field("threads", &self.threads)
             .field("progress", &self.progress.is_some())
+            .field("before_parse", &self.before_parse.is_some())
             .finish()
     }
 }
@@ -67,6 +77,7 @@ impl Default for IngestOptions {
                 .map(|n| n.get().min(4))
                 .unwrap_or(1),
             progress: None,
+            before_parse: None,
         }
     }
 }
@@ -92,6 +103,15 @@ pub struct FileWarning {
     pub message: String,
 }
 
+/// A file that was deliberately not ingested (not a failure: `strict` ignores it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSkip {
+    /// Path relative to the source folder.
+    pub file: String,
+    /// Chinese, human-readable.
+    pub reason: String,
+}
+
 /// The validation report of a run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IngestReport {
@@ -111,6 +131,10 @@ pub struct IngestReport {
     pub errors: Vec<FileError>,
     /// Problems that did not stop ingestion.
     pub warnings: Vec<FileWarning>,
+    /// Files not read on purpose (images while OCR is off). Each is also a warning, so a
+    /// report printer that knows only `errors` and `warnings` still shows it.
+    #[serde(default)]
+    pub skipped: Vec<FileSkip>,
 }
 
 /// One jieba user-dictionary entry: `(word, freq, tag)`.
@@ -226,6 +250,8 @@ struct Job {
 struct FileResult {
     docs: Vec<Document>,
     errors: Vec<String>,
+    /// Why the file was deliberately not read (OCR off for an image).
+    skipped: Option<String>,
     warnings: Vec<(Option<usize>, String)>,
     ocr_pages: usize,
     reused: bool,
@@ -442,10 +468,7 @@ fn read_text(
     }
     if IMAGE_EXT.contains(&ext) {
         if !opts.tools.ocr {
-            return Err(Error::ToolFailed {
-                tool: "tesseract",
-                message: "OCR 已关闭（图片文件需要 OCR）".into(),
-            });
+            return Err(Error::OcrDisabled);
         }
         let t = ocr_image(&job.abs, &opts.tools)?;
         *ocr_pages += 1;
@@ -543,6 +566,188 @@ fn policy_document(
     r.docs.push(Document::new(meta, chunks));
 }
 
+/// The bytes of one source file and its sidecar, and their content hash.
+struct Input {
+    bytes: Vec<u8>,
+    sidecar: Option<Vec<u8>>,
+    hash: String,
+}
+
+/// Stage 1: size cap, the file's bytes, the sidecar's bytes, the hash.
+fn read_input(job: &Job, opts: &IngestOptions) -> Result<Input> {
+    let size = std::fs::metadata(&job.abs)?.len();
+    if size > opts.max_file_bytes {
+        return Err(Error::TooLarge {
+            size,
+            limit: opts.max_file_bytes,
+        });
+    }
+    let bytes = std::fs::read(&job.abs)?;
+    let sidecar = job.sidecar.as_ref().and_then(|p| std::fs::read(p).ok());
+    let hash = hash_of(&bytes, sidecar.as_deref());
+    Ok(Input {
+        bytes,
+        sidecar,
+        hash,
+    })
+}
+
+/// Stage 2: the documents and warnings of an earlier run, when the hash is unchanged.
+fn reuse(job: &Job, previous: Option<&PreviousState>, r: &mut FileResult) -> bool {
+    let Some((h, docs, warns)) = previous.and_then(|p| p.files.get(&job.rel)) else {
+        return false;
+    };
+    if *h != r.hash {
+        return false;
+    }
+    r.docs = docs.clone();
+    r.warnings = warns.iter().map(|w| (w.line, w.message.clone())).collect();
+    r.reused = true;
+    true
+}
+
+/// Stage 3: the `.meta.toml` sidecar; a broken one is a warning, not a failed file.
+fn parse_sidecar(
+    bytes: Option<&[u8]>,
+    warnings: &mut Vec<(Option<usize>, String)>,
+) -> Option<toml::Table> {
+    let parsed = decode_text(bytes?).and_then(|t| {
+        t.parse::<toml::Table>()
+            .map_err(|e| Error::BadToml(e.message().to_string()))
+    });
+    match parsed {
+        Ok(t) => Some(t),
+        Err(e) => {
+            warnings.push((None, format!("元数据文件无法读取，已忽略：{e}")));
+            None
+        }
+    }
+}
+
+/// Stage 4a: a policy or guide: read (decode, HTML, DOCX, PDF, OCR), front matter, then
+/// either a guide document or clean → metadata → split into a policy document.
+fn text_document(
+    job: &Job,
+    bytes: &[u8],
+    sidecar: Option<&toml::Table>,
+    kw: Option<&Keywords>,
+    opts: &IngestOptions,
+    r: &mut FileResult,
+) -> Result<()> {
+    let (raw, hint) = read_text(job, bytes, opts, &mut r.ocr_pages)?;
+    let fm = if job.ext == "md" || job.ext == "markdown" {
+        split_front_matter(&raw)?
+    } else {
+        None
+    };
+    match fm {
+        Some((table, body)) if job.route == Route::Guide || table.contains_key("matter_code") => {
+            let d = guide(job, &table, body, sidecar, kw, opts, r);
+            r.docs.push(d);
+        }
+        Some((table, body)) => policy_document(job, body, None, Some(&table), sidecar, kw, opts, r),
+        None => policy_document(job, &raw, hint, None, sidecar, kw, opts, r),
+    }
+    Ok(())
+}
+
+/// A guide from its front matter and `##` sections, with sidecar overrides and keywords.
+fn guide(
+    job: &Job,
+    table: &toml::Table,
+    body: &str,
+    sidecar: Option<&toml::Table>,
+    kw: Option<&Keywords>,
+    opts: &IngestOptions,
+    r: &mut FileResult,
+) -> Document {
+    let mut d = guide_document(&job.rel, table, body);
+    if let Some(s) = sidecar {
+        apply_overrides(&mut d.meta, s, &mut r.warnings);
+    }
+    if d.chunks.is_empty() {
+        r.warnings.push((None, "操作指南没有 ## 小节".into()));
+    }
+    d.meta.extra.insert(SOURCE_HASH_KEY.into(), r.hash.clone());
+    if let Some(kw) = kw
+        && d.meta.keywords.is_empty()
+        && opts.keywords > 0
+    {
+        d.meta.keywords = kw.extract(body, opts.keywords);
+    }
+    d
+}
+
+/// The rows of a record file with their 1-based lines: CSV, a JSON array (or one
+/// object), or JSON lines.
+fn record_rows(job: &Job, text: &str) -> Vec<(usize, Result<serde_json::Value>)> {
+    if job.ext == "csv" {
+        return csv_records(text);
+    }
+    if job.ext == "json" {
+        return match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(serde_json::Value::Array(a)) => a
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i + 1, Ok(v)))
+                .collect(),
+            Ok(v) => vec![(1, Ok(v))],
+            Err(e) => vec![(
+                e.line(),
+                Err(Error::BadRecord {
+                    line: e.line(),
+                    message: e.to_string(),
+                }),
+            )],
+        };
+    }
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            (
+                i + 1,
+                serde_json::from_str(l).map_err(|e| Error::BadRecord {
+                    line: i + 1,
+                    message: format!("JSON 格式错误：{e}"),
+                }),
+            )
+        })
+        .collect()
+}
+
+/// Stage 4b: cases or catalog records, one document per row (masked in `records`); a
+/// bad row is one error, a repeated record id one warning.
+fn record_documents(job: &Job, bytes: &[u8], r: &mut FileResult) -> Result<()> {
+    let text = decode_text(bytes)?;
+    let mut seen = std::collections::HashSet::new();
+    for (line, row) in record_rows(job, &text) {
+        let doc = row.and_then(|v| {
+            if job.route == Route::Cases {
+                case_document(&job.rel, line, &v)
+            } else {
+                catalog_document(&job.rel, line, &v)
+            }
+        });
+        match doc {
+            Ok(mut d) => {
+                if !seen.insert(d.meta.source_file.clone()) {
+                    r.warnings.push((
+                        Some(line),
+                        format!("记录编号重复：{}，已跳过", d.meta.source_file),
+                    ));
+                    continue;
+                }
+                d.meta.extra.insert(SOURCE_HASH_KEY.into(), r.hash.clone());
+                r.docs.push(d);
+            }
+            Err(e) => r.errors.push(e.to_string()),
+        }
+    }
+    Ok(())
+}
+
+/// One file through the stages: input → reuse → sidecar → documents.
 fn process(
     job: &Job,
     opts: &IngestOptions,
@@ -550,184 +755,66 @@ fn process(
     previous: Option<&PreviousState>,
 ) -> FileResult {
     let mut r = FileResult::default();
-    let size = match std::fs::metadata(&job.abs) {
-        Ok(m) => m.len(),
+    let input = match read_input(job, opts) {
+        Ok(i) => i,
         Err(e) => {
-            r.errors.push(Error::Io(e).to_string());
+            r.errors.push(e.to_string());
             return r;
         }
     };
-    if size > opts.max_file_bytes {
-        r.errors.push(
-            Error::TooLarge {
-                size,
-                limit: opts.max_file_bytes,
-            }
-            .to_string(),
-        );
+    r.hash = input.hash;
+    if reuse(job, previous, &mut r) {
         return r;
     }
-    let bytes = match std::fs::read(&job.abs) {
-        Ok(b) => b,
-        Err(e) => {
-            r.errors.push(Error::Io(e).to_string());
-            return r;
-        }
-    };
-    let sidecar_bytes = job.sidecar.as_ref().and_then(|p| std::fs::read(p).ok());
-    r.hash = hash_of(&bytes, sidecar_bytes.as_deref());
-    if let Some((h, docs, warns)) = previous.and_then(|p| p.files.get(&job.rel))
-        && *h == r.hash
-    {
-        r.docs = docs.clone();
-        r.warnings = warns.iter().map(|w| (w.line, w.message.clone())).collect();
-        r.reused = true;
-        return r;
-    }
-    if bytes.is_empty() {
+    if input.bytes.is_empty() {
         r.errors.push(Error::Empty.to_string());
         return r;
     }
-    let sidecar = match sidecar_bytes.as_deref().map(|b| {
-        decode_text(b).and_then(|t| {
-            t.parse::<toml::Table>()
-                .map_err(|e| Error::BadToml(e.message().to_string()))
-        })
-    }) {
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
-            r.warnings
-                .push((None, format!("元数据文件无法读取，已忽略：{e}")));
-            None
-        }
-        None => None,
-    };
-    match job.route {
+    let sidecar = parse_sidecar(input.sidecar.as_deref(), &mut r.warnings);
+    if let Some(hook) = &opts.before_parse {
+        hook(&job.rel);
+    }
+    let done = match job.route {
         Route::Policy | Route::Guide => {
-            let mut ocr = 0;
-            let read = read_text(job, &bytes, opts, &mut ocr);
-            r.ocr_pages = ocr;
-            let (raw, hint) = match read {
-                Ok(x) => x,
-                Err(e) => {
-                    r.errors.push(e.to_string());
-                    return r;
-                }
-            };
-            let fm = if job.ext == "md" || job.ext == "markdown" {
-                match split_front_matter(&raw) {
-                    Ok(x) => x,
-                    Err(e) => {
-                        r.errors.push(e.to_string());
-                        return r;
-                    }
-                }
-            } else {
-                None
-            };
-            match fm {
-                Some((table, body))
-                    if job.route == Route::Guide || table.contains_key("matter_code") =>
-                {
-                    let mut d = guide_document(&job.rel, &table, body);
-                    if let Some(s) = &sidecar {
-                        let mut w = Vec::new();
-                        apply_overrides(&mut d.meta, s, &mut w);
-                        r.warnings.extend(w);
-                    }
-                    if d.chunks.is_empty() {
-                        r.warnings.push((None, "操作指南没有 ## 小节".into()));
-                    }
-                    d.meta.extra.insert(SOURCE_HASH_KEY.into(), r.hash.clone());
-                    if let Some(kw) = kw
-                        && d.meta.keywords.is_empty()
-                        && opts.keywords > 0
-                    {
-                        d.meta.keywords = kw.extract(body, opts.keywords);
-                    }
-                    r.docs.push(d);
-                }
-                Some((table, body)) => policy_document(
-                    job,
-                    body,
-                    None,
-                    Some(&table),
-                    sidecar.as_ref(),
-                    kw,
-                    opts,
-                    &mut r,
-                ),
-                None => policy_document(job, &raw, hint, None, sidecar.as_ref(), kw, opts, &mut r),
-            }
+            text_document(job, &input.bytes, sidecar.as_ref(), kw, opts, &mut r)
         }
-        Route::Cases | Route::Catalog => {
-            let text = match decode_text(&bytes) {
-                Ok(t) => t,
-                Err(e) => {
-                    r.errors.push(e.to_string());
-                    return r;
-                }
-            };
-            let rows: Vec<(usize, Result<serde_json::Value>)> = if job.ext == "csv" {
-                csv_records(&text)
-            } else if job.ext == "json" {
-                match serde_json::from_str::<serde_json::Value>(&text) {
-                    Ok(serde_json::Value::Array(a)) => a
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, v)| (i + 1, Ok(v)))
-                        .collect(),
-                    Ok(v) => vec![(1, Ok(v))],
-                    Err(e) => vec![(
-                        e.line(),
-                        Err(Error::BadRecord {
-                            line: e.line(),
-                            message: e.to_string(),
-                        }),
-                    )],
-                }
-            } else {
-                text.lines()
-                    .enumerate()
-                    .filter(|(_, l)| !l.trim().is_empty())
-                    .map(|(i, l)| {
-                        (
-                            i + 1,
-                            serde_json::from_str(l).map_err(|e| Error::BadRecord {
-                                line: i + 1,
-                                message: format!("JSON 格式错误：{e}"),
-                            }),
-                        )
-                    })
-                    .collect()
-            };
-            let mut seen = std::collections::HashSet::new();
-            for (line, row) in rows {
-                let doc = row.and_then(|v| {
-                    if job.route == Route::Cases {
-                        case_document(&job.rel, line, &v)
-                    } else {
-                        catalog_document(&job.rel, line, &v)
-                    }
-                });
-                match doc {
-                    Ok(mut d) => {
-                        if !seen.insert(d.meta.source_file.clone()) {
-                            r.warnings.push((
-                                Some(line),
-                                format!("记录编号重复：{}，已跳过", d.meta.source_file),
-                            ));
-                            continue;
-                        }
-                        d.meta.extra.insert(SOURCE_HASH_KEY.into(), r.hash.clone());
-                        r.docs.push(d);
-                    }
-                    Err(e) => r.errors.push(e.to_string()),
-                }
-            }
-        }
+        Route::Cases | Route::Catalog => record_documents(job, &input.bytes, &mut r),
+    };
+    match done {
+        Ok(()) => {}
+        Err(Error::OcrDisabled) => r.skipped = Some(Error::OcrDisabled.to_string()),
+        Err(e) => r.errors.push(e.to_string()),
     }
     r
+}
+
+/// [`process`], with a panic in any reader (zip, quick-xml, scraper, jieba …) turned into
+/// one error for this file. The file's partial result is dropped with the unwound stack,
+/// so none of its documents, warnings or hash reach the output (a later run re-reads it).
+/// `AssertUnwindSafe` holds: the shared inputs (`opts`, `kw`, `previous`) are only read.
+fn process_isolated(
+    job: &Job,
+    opts: &IngestOptions,
+    kw: Option<&Keywords>,
+    previous: Option<&PreviousState>,
+) -> FileResult {
+    std::panic::catch_unwind(AssertUnwindSafe(|| process(job, opts, kw, previous))).unwrap_or_else(
+        |payload| {
+            // Only a literal message (`&'static str`) is quoted: a formatted one may carry
+            // the text being parsed (str slicing panics quote it), and cases hold PII.
+            let detail = payload
+                .downcast_ref::<&'static str>()
+                .map(|m| format!("：{}", m.chars().take(200).collect::<String>()))
+                .unwrap_or_default();
+            tracing::error!(file = %job.rel, "reader panicked; file skipped");
+            FileResult {
+                errors: vec![format!(
+                    "读取或解析此文件时程序内部出错{detail}；此文件未导入，其他文件不受影响"
+                )],
+                ..Default::default()
+            }
+        },
+    )
 }
 
 fn normalised_body(d: &Document) -> String {
@@ -835,7 +922,7 @@ pub fn ingest_folder(
                 loop {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(i) else { break };
-                    let r = process(job, opts, kw.as_ref(), previous);
+                    let r = process_isolated(job, opts, kw.as_ref(), previous);
                     if let Ok(mut slot) = results[i].lock() {
                         *slot = Some(r);
                     }
@@ -868,6 +955,12 @@ pub fn ingest_folder(
             report.errors.push(FileError {
                 file: job.rel.clone(),
                 message: e,
+            });
+        }
+        if let Some(reason) = r.skipped {
+            report.skipped.push(FileSkip {
+                file: job.rel.clone(),
+                reason,
             });
         }
         for (line, message) in r.warnings {

@@ -185,12 +185,17 @@ pub fn case_document(file: &str, line: usize, v: &Value) -> Result<Document> {
             meta.extra.insert(k.to_string(), mask_pii(&s));
         }
     }
+    // Tags are free text typed by staff ("代办（联系人…）"), so they are masked like `extra`:
+    // keywords are indexed and shown just as chunks are.
     meta.keywords = [
         jlist(v, "case_tags"),
         jlist(v, "material_tags"),
         jlist(v, "applicant_features"),
     ]
-    .concat();
+    .concat()
+    .iter()
+    .map(|k| mask_pii(k))
+    .collect();
     let mut chunks: Vec<RawChunk> = Vec::new();
     let desc = jstr(v, "description").unwrap_or_default();
     for p in desc.split("\n\n").map(str::trim).filter(|p| !p.is_empty()) {
@@ -295,7 +300,10 @@ pub fn catalog_document(file: &str, line: usize, v: &Value) -> Result<Document> 
             }
             m
         },
-        keywords: jlist(v, "keywords"),
+        keywords: jlist(v, "keywords")
+            .into_iter()
+            .map(|k| if is_ticket { mask_pii(&k) } else { k })
+            .collect(),
         ..Default::default()
     };
     meta.extra.insert("record_type".into(), record_type.clone());
@@ -405,7 +413,10 @@ mod tests {
 
     #[test]
     fn unclosed_front_matter_is_an_error() {
-        assert!(split_front_matter("+++\ntitle = \"x\"\n正文").is_err());
+        assert!(matches!(
+            split_front_matter("+++\ntitle = \"x\"\n正文"),
+            Err(Error::BadToml(_))
+        ));
         assert!(split_front_matter("正文").unwrap().is_none());
     }
 
@@ -421,6 +432,24 @@ mod tests {
             d.meta.extra.get("case_tags").map(String::as_str),
             Some("反复办理")
         );
+    }
+
+    #[test]
+    fn case_and_ticket_keywords_are_masked() {
+        let v: Value = serde_json::from_str(r#"{"case_id":"AL-1","applicant_features":["代办（联系人张三丰13812345678）"],"case_tags":["反复办理"],"description":"申请人来电。"}"#).unwrap();
+        let d = case_document("cases/cases.jsonl", 1, &v).unwrap();
+        assert_eq!(
+            d.meta.keywords,
+            vec!["反复办理", "代办（联系人张**[手机号]）"]
+        );
+        let all_extra: String = d.meta.extra.values().cloned().collect();
+        assert!(!all_extra.contains("13812345678") && !all_extra.contains("张三丰"));
+        let v: Value = serde_json::from_str(
+            r#"{"ticket_id":"T-1","problem":"问题","keywords":["回电13912345678"]}"#,
+        )
+        .unwrap();
+        let d = catalog_document("catalog/tickets.jsonl", 1, &v).unwrap();
+        assert_eq!(d.meta.keywords, vec!["回电[手机号]"]);
     }
 
     #[test]

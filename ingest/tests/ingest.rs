@@ -384,3 +384,125 @@ fn duplicates_and_stem_sidecars_are_reported_and_applied() {
     assert_eq!(m.issuer.as_deref(), Some("上海市民政局、上海市财政局"));
     assert_eq!(m.status_on(d("2022-06-01")), Status::Repealed);
 }
+
+#[test]
+fn a_panicking_reader_costs_only_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policies");
+    std::fs::create_dir_all(&p).unwrap();
+    let policy = "关于某项补贴的通知\n沪民规〔2024〕1号\n一、对象\n本市户籍老人。\n二、施行\n本通知自2024年1月1日起施行。";
+    std::fs::write(p.join("good.txt"), policy).unwrap();
+    std::fs::write(p.join("bad.txt"), policy.replace("1号", "2号")).unwrap();
+    std::fs::create_dir_all(dir.path().join("cases")).unwrap();
+    std::fs::write(
+        dir.path().join("cases/a.jsonl"),
+        r#"{"case_id":"AL-1","description":"申请人来电。"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("cases/b.jsonl"),
+        r#"{"case_id":"AL-2","description":"申请人来电13812345678。"}"#,
+    )
+    .unwrap();
+    // The way a reader fails: a literal message, and a formatted one quoting the input.
+    let quoted = "申请人来电13812345678".to_string();
+    let hook: zhiban_ingest::pipeline::ParseHook = Arc::new(move |rel: &str| match rel {
+        "policies/bad.txt" => panic!("injected reader failure"),
+        "cases/b.jsonl" => panic!("byte index 3 is not a char boundary in `{quoted}`"),
+        _ => {}
+    });
+    let o = IngestOptions {
+        before_parse: Some(hook),
+        ..opts()
+    };
+    let out = ingest_folder(dir.path(), &o, None).unwrap();
+    let r = &out.report;
+    assert_eq!(r.files, 4);
+    let mut failed: Vec<&str> = r.errors.iter().map(|e| e.file.as_str()).collect();
+    failed.sort_unstable();
+    assert_eq!(failed, vec!["cases/b.jsonl", "policies/bad.txt"], "{r:#?}");
+    for e in &r.errors {
+        assert!(
+            e.message.contains("内部出错") && e.message.contains("未导入"),
+            "{}",
+            e.message
+        );
+        // A formatted panic message may quote the input: it never reaches the report.
+        assert!(!e.message.contains("13812345678"), "{}", e.message);
+    }
+    let bad = r
+        .errors
+        .iter()
+        .find(|e| e.file == "policies/bad.txt")
+        .unwrap();
+    assert!(
+        bad.message.contains("injected reader failure"),
+        "{}",
+        bad.message
+    );
+    // Nothing of the failed files is kept: no document, no warning, no hash.
+    let sources: Vec<&str> = out
+        .documents
+        .iter()
+        .map(|d| d.meta.source_file.as_str())
+        .collect();
+    assert_eq!(sources, vec!["cases/a.jsonl#AL-1", "policies/good.txt"]);
+    assert!(
+        r.warnings
+            .iter()
+            .all(|w| w.file != "policies/bad.txt" && w.file != "cases/b.jsonl")
+    );
+    assert_eq!(
+        out.file_hashes.keys().collect::<Vec<_>>(),
+        vec!["cases/a.jsonl", "policies/good.txt"]
+    );
+    // Under --strict the caught panics are ordinary file errors.
+    let strict = IngestOptions { strict: true, ..o };
+    match ingest_folder(dir.path(), &strict, None) {
+        Err(Error::Strict { count, .. }) => assert_eq!(count, 2),
+        other => panic!(
+            "expected a strict failure, got {:?}",
+            other.map(|o| o.report)
+        ),
+    }
+}
+
+#[test]
+fn images_are_skipped_not_failed_when_ocr_is_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policies");
+    std::fs::create_dir_all(&p).unwrap();
+    for name in ["a.png", "b.JPG", "c.tif"] {
+        std::fs::write(p.join(name), b"\x89PNG\r\n\x1a\nnot really").unwrap();
+    }
+    std::fs::write(p.join("d.txt"), "某某通知\n一、甲。\n二、乙。").unwrap();
+    let mut o = opts();
+    o.tools.ocr = false;
+    o.strict = true;
+    let out = ingest_folder(dir.path(), &o, None).unwrap();
+    let r = &out.report;
+    assert!(r.errors.is_empty(), "{:#?}", r.errors);
+    let skipped: Vec<&str> = r.skipped.iter().map(|s| s.file.as_str()).collect();
+    assert_eq!(
+        skipped,
+        vec!["policies/a.png", "policies/b.JPG", "policies/c.tif"]
+    );
+    for s in &r.skipped {
+        assert!(
+            s.reason.contains("OCR") && s.reason.contains("跳过"),
+            "{}",
+            s.reason
+        );
+        // Reported once, as a skip, not again as a warning.
+        assert!(r.warnings.iter().all(|w| w.file != s.file));
+    }
+    assert_eq!(r.documents.get("policy"), Some(&1));
+    assert_eq!(r.ocr_pages, 0);
+    // The report's JSON carries the new field; an older report without it still reads.
+    let v = serde_json::to_value(r).unwrap();
+    assert_eq!(v["skipped"][0]["file"], "policies/a.png");
+    let mut old = v.clone();
+    old.as_object_mut().unwrap().remove("skipped");
+    let back: zhiban_ingest::IngestReport = serde_json::from_value(old).unwrap();
+    assert!(back.skipped.is_empty());
+}

@@ -237,6 +237,9 @@ impl Snapshot {
     /// # Errors
     /// As [`Snapshot::search`].
     pub fn search_within(&self, req: &SearchRequest, deadline: Instant) -> Result<SearchResult> {
+        if Instant::now() >= deadline {
+            return Err(Error::DeadlineExceeded);
+        }
         let plan = self.plan(req);
         let fusion = self.fusion();
         let cands = self.candidates_blocking(
@@ -265,6 +268,11 @@ impl Snapshot {
         req: &SearchRequest,
         deadline: Instant,
     ) -> Result<SearchResult> {
+        // `timeout_at` polls the inner future before it looks at the clock, so a
+        // deadline already past would still start (and might finish) the work.
+        if Instant::now() >= deadline {
+            return Err(Error::DeadlineExceeded);
+        }
         let at = tokio::time::Instant::from_std(deadline);
         match tokio::time::timeout_at(at, self.search_async_inner(req.clone(), deadline)).await {
             Ok(r) => r,

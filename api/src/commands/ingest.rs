@@ -81,9 +81,9 @@ pub fn run_pipeline(
         None
     } else {
         match store.current_id()? {
-            Some(id) => Some(PreviousState::from_documents(
-                store.open(&id)?.load_documents()?,
-            )),
+            // Only the documents are needed: reading them does not open the
+            // index, so a snapshot of an older format still seeds an incremental run.
+            Some(id) => Some(PreviousState::from_documents(store.load_documents(&id)?)),
             None => None,
         }
     };
@@ -142,6 +142,7 @@ fn merge(into: &mut IngestOutput, out: IngestOutput) {
     r.seconds += out.report.seconds;
     r.errors.extend(out.report.errors);
     r.warnings.extend(out.report.warnings);
+    r.skipped.extend(out.report.skipped);
 }
 
 /// Build options from configuration and the pipeline's dictionary and aliases.
@@ -257,11 +258,15 @@ fn print_summary(snapshot: &str, r: &IngestReport) {
     println!("{:<10} {:>8}", "切块", r.chunks);
     println!("{:<10} {:>8}", "未变跳过", r.skipped_unchanged);
     println!("{:<10} {:>8}", "OCR 页数", r.ocr_pages);
+    println!("{:<10} {:>8}", "未处理跳过", r.skipped.len());
     println!("{:<10} {:>8}", "错误", r.errors.len());
     println!("{:<10} {:>8}", "警告", r.warnings.len());
     println!("耗时 {:.2} 秒，快照 {snapshot}", r.seconds);
     for e in &r.errors {
         eprintln!("错误 {}: {}", e.file, e.message);
+    }
+    for s in &r.skipped {
+        eprintln!("跳过 {}: {}", s.file, s.reason);
     }
     for w in r.warnings.iter().take(30) {
         match w.line {

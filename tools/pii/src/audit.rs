@@ -408,13 +408,13 @@ fn acquire_lock(path: &Path) -> Result<File> {
     }
     let lock = opts.open(&lp).map_err(|e| Error::io(&lp, e))?;
     // Fully qualified: std's own `File::try_lock` is newer than the workspace's MSRV.
-    match fs4::FileExt::try_lock(&lock) {
-        Ok(()) => Ok(lock),
-        Err(fs4::TryLockError::WouldBlock) => Err(Error::AuditLocked {
+    match fs4::fs_std::FileExt::try_lock_exclusive(&lock) {
+        Ok(true) => Ok(lock),
+        Ok(false) => Err(Error::AuditLocked {
             path: path.to_path_buf(),
             lock: lp,
         }),
-        Err(fs4::TryLockError::Error(e)) => Err(Error::io(&lp, e)),
+        Err(e) => Err(Error::io(&lp, e)),
     }
 }
 

@@ -47,6 +47,10 @@ struct Run {
     first: usize,
     last: usize,
     has_x: bool,
+    /// Part of a hyphenated code that starts with letters (`SL-310117-20240102-2301`): such
+    /// digits are a case or file number, and their groups can join into a string that passes
+    /// the ID or Luhn check by chance.
+    code: bool,
 }
 
 const MAX_GAP: usize = 3;
@@ -70,6 +74,12 @@ pub fn detect(text: &str) -> Vec<Detection> {
         }
         let mut k = i;
         while k <= chain_end {
+            // Code runs are a prefix of their chain (a code run follows only a letter or another
+            // code run), so a group that starts after them never contains one.
+            if runs[k].code {
+                k += 1;
+                continue;
+            }
             let mut matched = false;
             // Every run holds at least one digit and a match has at most 19, so at most 19 runs.
             for j in (k..=chain_end.min(k + 18)).rev() {
@@ -123,19 +133,46 @@ fn normalise(text: &str) -> Vec<NChar> {
     out
 }
 
+fn is_hyphen(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2212}'
+    )
+}
+
 fn is_separator(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '-' | '\u{2010}'
-                | '\u{2011}'
-                | '\u{2012}'
-                | '\u{2013}'
-                | '\u{2014}'
-                | '\u{2212}'
-                | '('
-                | ')'
-        )
+    c.is_whitespace() || is_hyphen(c) || matches!(c, '(' | ')')
+}
+
+/// Whether the run starting at `first` continues a lettered code: `SL-310117` (letters, then
+/// hyphens), or `-20240102` right after a run that already does (hyphens only, no spaces, so
+/// a phone written after a case number with a space is still found).
+fn continues_code(chars: &[NChar], first: usize, prev: Option<&Run>) -> bool {
+    let mut j = first;
+    while j > 0 && first - j < MAX_GAP && is_hyphen(chars[j - 1].c) {
+        j -= 1;
+    }
+    if j == first {
+        return false;
+    }
+    match prev {
+        Some(p) if p.last + 1 == j => p.code,
+        _ => j > 0 && chars[j - 1].c.is_ascii_alphabetic(),
+    }
+}
+
+/// The length of an international prefix glued to a mobile: `+86` or `0086` and then exactly
+/// 11 digits of a mainland mobile (`+8613812345678`). The prefix stays out of the span, since
+/// it is not personal, and the value is the national number.
+fn country_prefix(chars: &[NChar], first: usize, digits: &str) -> usize {
+    let plus = first > 0 && chars[first - 1].c == '+';
+    if digits.len() == 13 && digits.starts_with("86") && plus && is_mobile(&digits[2..]) {
+        2
+    } else if digits.len() == 15 && digits.starts_with("0086") && is_mobile(&digits[4..]) {
+        4
+    } else {
+        0
+    }
 }
 
 fn linkable(chars: &[NChar], a: &Run, b: &Run) -> bool {
@@ -152,11 +189,17 @@ fn digit_runs(chars: &[NChar], consumed: &[bool]) -> Vec<Run> {
             i += 1;
             continue;
         }
-        let first = i;
+        let mut first = i;
         let mut digits = String::new();
         while i < chars.len() && chars[i].c.is_ascii_digit() && !consumed[i] {
             digits.push(chars[i].c);
             i += 1;
+        }
+        let code = continues_code(chars, first, runs.last());
+        let prefix = country_prefix(chars, first, &digits);
+        if prefix > 0 {
+            first += prefix;
+            digits.drain(..prefix);
         }
         let mut last = i - 1;
         let mut has_x = false;
@@ -177,6 +220,7 @@ fn digit_runs(chars: &[NChar], consumed: &[bool]) -> Vec<Run> {
             first,
             last,
             has_x,
+            code,
         });
     }
     runs
@@ -517,11 +561,114 @@ mod tests {
     }
 
     #[test]
+    fn lettered_case_numbers_are_codes_not_ids_or_cards() {
+        // The generator's case numbers are built so their digits pass a check by chance:
+        // 310117-20240102-2301 passes Luhn, and a body with its GB 11643 check char passes
+        // as an ID born on 2024-01-02.
+        let body = "31011720240102230";
+        let id_like = format!("{body}{}", resident_id_check_char(body).unwrap());
+        assert!(is_resident_id(&id_like));
+        assert!(luhn_valid("310117202401022301"));
+        let id_case = format!(
+            "SL-{}-{}-{}",
+            &id_like[..6],
+            &id_like[6..14],
+            &id_like[14..]
+        );
+        for case in ["SL-310117-20240102-2301", id_case.as_str()] {
+            let text = format!("办件编号{case}，卡号6222 0212 3456 7890 128。");
+            assert_eq!(
+                kinds(&text),
+                vec![(
+                    PiiKind::BankCard,
+                    "6222 0212 3456 7890 128".into(),
+                    "6222021234567890128".into()
+                )],
+                "{text}"
+            );
+        }
+        // A phone after the case number, split off by a space, is still a phone; so is an ID
+        // after a dash that follows digits rather than letters.
+        let got = kinds("办件编号SL-310117-20240102-2301 13812345678");
+        assert_eq!(
+            got,
+            vec![(PiiKind::Mobile, "13812345678".into(), "13812345678".into())]
+        );
+        let got = kinds(&format!("序号12-{ID_B}"));
+        assert_eq!(got, vec![(PiiKind::IdCard, ID_B.into(), ID_B.into())]);
+    }
+
+    #[test]
+    fn mobiles_with_a_country_code() {
+        for (text, span) in [
+            ("电话+8613812345678。", "13812345678"),
+            ("电话 008613812345678。", "13812345678"),
+            ("电话 +86 138 1234 5678。", "138 1234 5678"),
+            ("电话 +86-138-1234-5678。", "138-1234-5678"),
+            (
+                "电话（＋８６）１３８１２３４５６７８",
+                "１３８１２３４５６７８",
+            ),
+        ] {
+            assert_eq!(
+                kinds(text),
+                vec![(PiiKind::Mobile, span.into(), "13812345678".into())],
+                "{text}"
+            );
+        }
+        // Without the plus, 86 + 11 digits is just a 13-digit number.
+        assert!(detect("单号8613812345678").is_empty());
+    }
+
+    #[test]
+    fn landlines_in_the_usual_spellings() {
+        for (text, span) in [
+            ("座机021-64001234。", "021-64001234"),
+            ("座机(021)64001234。", "(021)64001234"),
+            ("座机（021）64001234。", "（021）64001234"),
+            ("座机021 6400 1234。", "021 6400 1234"),
+            ("座机0571-8888666。", "0571-8888666"),
+        ] {
+            let got = kinds(text);
+            assert_eq!(got.len(), 1, "{text}: {got:?}");
+            assert_eq!(got[0].0, PiiKind::Landline, "{text}");
+            assert_eq!(got[0].1, span, "{text}");
+        }
+    }
+
+    #[test]
     fn long_chains_of_short_groups_stay_linear() {
         // 100k one-digit groups joined by spaces: a quadratic scan would not finish.
         let text = "7 ".repeat(100_000);
         let started = std::time::Instant::now();
         assert!(detect(&text).is_empty());
         assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        #[test]
+        fn lettered_hyphenated_codes_are_never_pii(
+            letters in "[A-Z]{1,4}",
+            groups in proptest::collection::vec("[0-9]{1,8}", 1..5),
+            before in "[\\p{Han}，：]{0,6}",
+        ) {
+            let text = format!("{before}{letters}-{}。", groups.join("-"));
+            let got = kinds(&text);
+            proptest::prop_assert!(got.is_empty(), "{text}: {got:?}");
+        }
+
+        #[test]
+        fn a_plus86_mobile_is_found_without_its_prefix(
+            second in 3u8..=9,
+            rest in 0u64..1_000_000_000,
+            sep in proptest::sample::select(vec!["", " ", "-"]),
+        ) {
+            let m = format!("1{second}{rest:09}");
+            let text = format!("联系电话+86{sep}{m}，谢谢");
+            let got = kinds(&text);
+            proptest::prop_assert_eq!(got, vec![(PiiKind::Mobile, m.clone(), m)]);
+        }
     }
 }

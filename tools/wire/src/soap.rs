@@ -48,11 +48,10 @@ impl Element {
 #[error("XML 报文无法解析：{0}")]
 pub struct XmlError(pub String);
 
-fn local(name: &[u8]) -> String {
-    let s = String::from_utf8_lossy(name);
-    match s.rsplit_once(':') {
+fn local(name: &str) -> String {
+    match name.rsplit_once(':') {
         Some((_, l)) => l.to_string(),
-        None => s.into_owned(),
+        None => name.to_string(),
     }
 }
 
@@ -85,12 +84,12 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
             }
             Event::Text(t) => {
                 if let Some(cur) = stack.last_mut() {
-                    cur.text.push_str(&t.decode().map_err(|e| err(&e))?);
+                    cur.text.push_str(&t.into_inner());
                 }
             }
             Event::CData(t) => {
                 if let Some(cur) = stack.last_mut() {
-                    cur.text.push_str(&t.decode().map_err(|e| err(&e))?);
+                    cur.text.push_str(&t.into_inner());
                 }
             }
             Event::GeneralRef(r) => {
@@ -98,7 +97,7 @@ pub fn parse(xml: &str) -> Result<Element, XmlError> {
                     if let Some(c) = r.resolve_char_ref().map_err(|e| err(&e))? {
                         cur.text.push(c);
                     } else {
-                        let name = r.decode().map_err(|e| err(&e))?;
+                        let name = r.into_inner();
                         let ch = match name.as_ref() {
                             "amp" => '&',
                             "lt" => '<',
@@ -124,7 +123,9 @@ fn start_element(s: &quick_xml::events::BytesStart<'_>) -> Result<Element, XmlEr
     };
     for a in s.attributes() {
         let a = a.map_err(|e| XmlError(e.to_string()))?;
-        let v = a.unescape_value().map_err(|e| XmlError(e.to_string()))?;
+        let v = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| XmlError(e.to_string()))?;
         el.attrs.push((local(a.key.as_ref()), v.into_owned()));
     }
     Ok(el)
