@@ -446,7 +446,7 @@ const BUILTIN_MATTERS: &[MatterRow] = &[
 ];
 
 /// A resident row.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ResidentRow {
     /// Row id.
     pub id: i64,
@@ -496,6 +496,41 @@ pub struct ResidentRow {
     pub zhinei_years: Option<i64>,
     /// Returned to Shanghai on.
     pub returned_on: Option<String>,
+}
+
+// Written out rather than derived: `sqlx`'s derive macros bring its compile-time
+// query checker, and with it a second build of both database drivers, into every
+// build of the binary.
+impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ResidentRow {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> std::result::Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(ResidentRow {
+            id: row.try_get("id")?,
+            id_number: row.try_get("id_number")?,
+            name: row.try_get("name")?,
+            gender: row.try_get("gender")?,
+            birth_date: row.try_get("birth_date")?,
+            household_id: row.try_get("household_id")?,
+            hukou: row.try_get("hukou")?,
+            hukou_place: row.try_get("hukou_place")?,
+            land_expropriated: row.try_get("land_expropriated")?,
+            residence_permit: row.try_get("residence_permit")?,
+            district: row.try_get("district")?,
+            street: row.try_get("street")?,
+            address: row.try_get("address")?,
+            mobile: row.try_get("mobile")?,
+            disability_category: row.try_get("disability_category")?,
+            disability_grade: row.try_get("disability_grade")?,
+            disability_cert_no: row.try_get("disability_cert_no")?,
+            in_institution: row.try_get("in_institution")?,
+            low_income: row.try_get("low_income")?,
+            retired: row.try_get("retired")?,
+            pension_monthly: row.try_get("pension_monthly")?,
+            zhinei_province: row.try_get("zhinei_province")?,
+            zhinei_years: row.try_get("zhinei_years")?,
+            returned_on: row.try_get("returned_on")?,
+        })
+    }
 }
 
 /// (employer district, industry, start, end, contract end, wage) as stored.
