@@ -45,8 +45,9 @@ pub enum Error {
         /// How to install it.
         hint: &'static str,
     },
-    /// An image needs OCR and OCR is switched off: the file is skipped, not failed.
-    #[error("OCR 已关闭，图片文件需要 OCR 才能读取，已跳过")]
+    /// An image or a scanned PDF needs OCR and OCR is switched off: the file is skipped, not
+    /// failed.
+    #[error("OCR 已关闭，图片或扫描件需要 OCR 才能读取，已跳过")]
     OcrDisabled,
     /// An external tool failed or timed out.
     #[error("外部程序 {tool} 处理失败：{message}")]

@@ -462,7 +462,12 @@ fn read_text(
         let p = pdf_to_text(&job.abs, &opts.tools)?;
         *ocr_pages += p.ocr_pages;
         if p.text.trim().is_empty() {
-            return Err(Error::Empty);
+            // A PDF without a text layer is a scan: with OCR off it is skipped, like an image.
+            return Err(if opts.tools.ocr {
+                Error::Empty
+            } else {
+                Error::OcrDisabled
+            });
         }
         return Ok((p.text, None));
     }

@@ -106,3 +106,25 @@ fn missing_tool_is_a_clear_error_for_that_file_only() {
     }
     assert_eq!(run.report.documents.get("policy"), Some(&1));
 }
+
+#[test]
+fn a_scanned_pdf_is_skipped_not_failed_when_ocr_is_off() {
+    if !tool_available("pdftotext") {
+        return skip("pdftotext not installed (apt-get install -y poppler-utils)");
+    }
+    let Some(pdf) = data_file("rs-yuandan-chunjie-yicixing-buzhu-2025-scan.pdf") else {
+        return skip("data/policies sample scanned PDF not present");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("policies")).unwrap();
+    std::fs::copy(&pdf, dir.path().join("policies/scan.pdf")).unwrap();
+    let mut opts = IngestOptions::default();
+    opts.tools.ocr = false;
+    opts.strict = true;
+    let out = ingest_folder(dir.path(), &opts, None).unwrap();
+    assert!(out.report.errors.is_empty(), "{:?}", out.report.errors);
+    assert_eq!(out.report.skipped.len(), 1, "{:?}", out.report.skipped);
+    assert_eq!(out.report.skipped[0].file, "policies/scan.pdf");
+    assert!(out.report.skipped[0].reason.contains("扫描件"));
+    assert_eq!(out.report.ocr_pages, 0);
+}
