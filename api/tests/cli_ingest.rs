@@ -40,8 +40,15 @@ fn images_without_ocr_are_skipped_and_a_second_run_reuses_the_snapshot() {
     let index = tempfile::tempdir().unwrap();
 
     let first = ingest_json(src.path(), index.path());
-    assert_eq!(first["skipped"][0]["file"], "policies/scan.png", "{first:#}");
-    assert_eq!(first["errors"].as_array().map(Vec::len), Some(0), "{first:#}");
+    assert_eq!(
+        first["skipped"][0]["file"], "policies/scan.png",
+        "{first:#}"
+    );
+    assert_eq!(
+        first["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{first:#}"
+    );
     assert_eq!(first["documents"]["policy"], 1);
     assert!(first["snapshot"].is_string());
 
