@@ -53,6 +53,8 @@ pub enum Command {
     Tool(commands::tool::ToolCmd),
     /// Run the reference case system (REST + SOAP) until interrupted.
     Casesim(commands::tool::CasesimArgs),
+    /// Run the agent service (sessions, messages, tools, QA) until interrupted.
+    Serve(commands::serve::ServeArgs),
 }
 
 /// Index location shared by several commands.
@@ -97,6 +99,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ingest(a) => commands::ingest::run(&cfg, a),
         Command::Tool(c) => commands::tool::run(&cfg, c),
         Command::Casesim(a) => commands::tool::casesim(a),
+        Command::Serve(a) => commands::serve::run(&cfg, a),
         Command::Search(a) => commands::search::run(&cfg, a),
         Command::Docs(a) => commands::search::docs(&cfg, a),
         Command::Snapshot(c) => commands::snapshot::run(&cfg, c),

