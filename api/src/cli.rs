@@ -52,7 +52,7 @@ pub enum Command {
     #[command(subcommand)]
     Tool(commands::tool::ToolCmd),
     /// Run the reference case system (REST + SOAP) until interrupted.
-    Casesim(commands::tool::CasesimArgs),
+    Casesim(commands::casesim::CasesimArgs),
     /// Run the agent service (sessions, messages, tools, QA) until interrupted.
     Serve(commands::serve::ServeArgs),
 }
@@ -98,7 +98,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Ask(a) => commands::ask::run(&cfg, a),
         Command::Ingest(a) => commands::ingest::run(&cfg, a),
         Command::Tool(c) => commands::tool::run(&cfg, c),
-        Command::Casesim(a) => commands::tool::casesim(a),
+        Command::Casesim(a) => commands::casesim::run(a),
         Command::Serve(a) => commands::serve::run(&cfg, a),
         Command::Search(a) => commands::search::run(&cfg, a),
         Command::Docs(a) => commands::search::docs(&cfg, a),

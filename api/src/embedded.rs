@@ -48,6 +48,9 @@ pub enum EmbeddedError {
     /// The tool runtime could not be built.
     #[error(transparent)]
     Tools(#[from] zhiban_tools::Error),
+    /// A test-resident file was refused (line number and reason, in Chinese).
+    #[error(transparent)]
+    Fixtures(#[from] zhiban_casesim::fixtures::FixtureError),
     /// A start-up task on the blocking pool ended abnormally.
     #[error("启动任务异常中止")]
     Startup,
@@ -141,6 +144,8 @@ pub async fn start_with(
 /// # Errors
 /// A bad fixture line, with its line number; nothing is loaded then.
 pub fn apply_fixtures(sim: &mut zhiban_casesim::Config, path: Option<&Path>) -> Result<(), EmbeddedError> {
-    let _ = (sim, path);
+    if let Some(p) = path {
+        sim.fixtures = zhiban_casesim::fixtures::load_fixtures(p)?;
+    }
     Ok(())
 }

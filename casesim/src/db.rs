@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS ratings (
   rating_id TEXT PRIMARY KEY, case_no TEXT NOT NULL, channel TEXT NOT NULL, level TEXT NOT NULL, rated_at TEXT NOT NULL,
   comment TEXT NOT NULL, rectification TEXT NOT NULL, rater_resident_id INTEGER NOT NULL, evaluator_type TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS ratings_case ON ratings(case_no);
+CREATE TABLE IF NOT EXISTS result_overrides (
+  resident_id INTEGER NOT NULL, operation TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (resident_id, operation));
 CREATE TABLE IF NOT EXISTS idempotency (
   key TEXT PRIMARY KEY, operation TEXT NOT NULL, request_hash TEXT NOT NULL, response TEXT NOT NULL, created_at TEXT NOT NULL);
 "#;
@@ -496,6 +498,11 @@ pub struct ResidentRow {
     pub zhinei_years: Option<i64>,
     /// Returned to Shanghai on.
     pub returned_on: Option<String>,
+    /// 独居 as a test resident declares it (`None` for the generated population: the household
+    /// decides).
+    pub lives_alone: Option<i64>,
+    /// 失业保险缴费月数 when a test resident states it (`None`: derived from employment).
+    pub ui_months: Option<i64>,
 }
 
 // Written out rather than derived: `sqlx`'s derive macros bring its compile-time
@@ -529,8 +536,37 @@ impl<'r> FromRow<'r, sqlx::sqlite::SqliteRow> for ResidentRow {
             zhinei_province: row.try_get("zhinei_province")?,
             zhinei_years: row.try_get("zhinei_years")?,
             returned_on: row.try_get("returned_on")?,
+            lives_alone: row.try_get("lives_alone")?,
+            ui_months: row.try_get("ui_months")?,
         })
     }
+}
+
+/// Columns added after the first schema; a database file written by an older build gets them on
+/// open, so that `SELECT *` keeps decoding.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("residents", "id_type", "TEXT"),
+    ("residents", "lives_alone", "INTEGER"),
+    ("residents", "ui_months", "INTEGER"),
+    ("employment", "separation_date", "TEXT"),
+    ("employment", "separation_reason", "TEXT"),
+];
+
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+    for (table, column, ty) in ADDED_COLUMNS {
+        let have: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?"
+        ))
+        .bind(column)
+        .fetch_one(pool)
+        .await?;
+        if have == 0 {
+            sqlx::raw_sql(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
+                .execute(pool)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// (employer district, industry, start, end, contract end, wage) as stored.
@@ -567,6 +603,7 @@ impl Db {
             .connect_with(opts)
             .await?;
         sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+        migrate(&pool).await?;
         let db = Db { pool };
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM residents")
             .fetch_one(&db.pool)
@@ -728,7 +765,11 @@ impl Db {
             .filter_map(|(district, industry, start, end, contract_end, wage)| {
                 Some(Job {
                     district,
-                    industry,
+                    industry: if crate::fixtures::is_farm_trade(&industry) {
+                        "农业".into()
+                    } else {
+                        "非农".into()
+                    },
                     start: date(&start)?,
                     end: end.as_deref().and_then(date),
                     contract_end: contract_end.as_deref().and_then(date),
@@ -745,11 +786,16 @@ impl Db {
                 .bind(r.id)
                 .fetch_optional(&self.pool)
                 .await?;
-        let household_size: i64 =
+        let counted: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM residents WHERE household_id = ?")
                 .bind(r.household_id)
                 .fetch_one(&self.pool)
                 .await?;
+        let household_size = match r.lives_alone {
+            Some(0) => counted.max(2),
+            Some(_) => 1,
+            None => counted,
+        };
         let subs: Vec<(String, String)> = sqlx::query_as("SELECT start_month, end_month FROM subsidies WHERE resident_id = ? AND matter_code = 'SQ-RS-019'").bind(r.id).fetch_all(&self.pool).await?;
         Ok(Facts {
             person: Person {
@@ -782,7 +828,39 @@ impl Db {
                 .filter_map(|(s, e)| Some((date(&s)?, date(&e)?)))
                 .collect(),
             household_size,
+            unemployment_insurance_months: r.ui_months,
         })
+    }
+
+    /// What QA planted for `operation` of this resident (`result_overrides`), if anything.
+    pub async fn result_override(
+        &self,
+        id_number: &str,
+        operation: &str,
+    ) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        let raw: Option<String> = sqlx::query_scalar(
+            "SELECT o.result FROM result_overrides o JOIN residents r ON r.id = o.resident_id WHERE r.id_number = ? AND o.operation = ?",
+        )
+        .bind(id_number.trim().to_ascii_uppercase())
+        .bind(operation)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(raw.and_then(|s| serde_json::from_str(&s).ok()))
+    }
+
+    /// Write test residents, replacing any resident with the same ID number (and all their
+    /// rows). One transaction: on any error nothing is written.
+    ///
+    /// # Errors
+    /// [`crate::Error::Fixture`] for a fixture that conflicts with the database (named by its
+    /// line), [`crate::Error::Database`] otherwise.
+    pub async fn load_fixtures(&self, fixtures: &[crate::fixtures::Fixture]) -> Result<usize> {
+        let mut tx = self.pool.begin().await?;
+        for f in fixtures {
+            crate::fixtures::write(&mut tx, f).await?;
+        }
+        tx.commit().await?;
+        Ok(fixtures.len())
     }
 }
 

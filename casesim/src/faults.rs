@@ -118,11 +118,30 @@ impl FaultSpec {
     }
 }
 
-/// One request as casesim received it.
+/// The error half of a logged answer.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoggedError {
+    /// Stable code, e.g. `APPLICANT_NOT_FOUND`, `FAULT_INJECTED`.
+    pub code: String,
+    /// Chinese message as answered.
+    pub message: String,
+}
+
+/// One request as casesim received it, in the shape of the contract's request log
+/// (`seq, at, transport, operation, args, idempotency_key, ok, result, error, replayed`) plus
+/// what the fault layer did (`at_ms, fault, body, status, outcome, duplicate_delivery`).
+///
+/// `ok`, `result` and `error` are the operation's own outcome: a request that was processed and
+/// then answered with an injected 502 (`outcome: "lost"`) has `ok: true` and its result, because
+/// that is what the line side did; a request refused before processing (`error`, `echo`,
+/// `rejected`, unreadable arguments) has `ok: false` and the error it was answered with.
 #[derive(Debug, Clone, Serialize)]
 pub struct RequestRecord {
     /// Sequence number (1-based, in arrival order).
     pub seq: u64,
+    /// When it arrived: the case system's "today" and the wall-clock time,
+    /// `YYYY-MM-DDTHH:MM:SS.mmm+08:00`.
+    pub at: String,
     /// Milliseconds since casesim started.
     pub at_ms: u64,
     /// `rest` or `soap`.
@@ -142,6 +161,17 @@ pub struct RequestRecord {
     pub outcome: &'static str,
     /// True for the second processing of a duplicated delivery.
     pub duplicate_delivery: bool,
+    /// The arguments as parsed from either transport (plaintext); `{}` when they could not be
+    /// read.
+    pub args: serde_json::Value,
+    /// Whether the operation completed.
+    pub ok: bool,
+    /// Its result when it did.
+    pub result: Option<serde_json::Value>,
+    /// Its error when it did not.
+    pub error: Option<LoggedError>,
+    /// A submit answered from its idempotency key (no new case).
+    pub replayed: bool,
 }
 
 /// Thread-safe request log and per-key delivery counters.

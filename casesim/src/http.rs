@@ -1,7 +1,7 @@
 //! The axum surface: `POST /rest/{op}`, `POST /soap`, `GET|DELETE /_requests`, `PUT /_faults`, `GET /_health`,
 //! `GET /_rules`.
 
-use crate::faults::{FaultSpec, RequestLog, RequestRecord};
+use crate::faults::{FaultSpec, LoggedError, RequestLog, RequestRecord};
 use crate::ops::{OPERATIONS, OpError, Ops, fingerprint};
 use crate::rules::RULES;
 use crate::soap;
@@ -36,15 +36,58 @@ pub struct AppState {
     pub signing: Option<Arc<(Vec<u8>, zhiban_pii::ReplayGuard)>>,
 }
 
+fn now_at(st: &AppState) -> String {
+    let now = chrono::Local::now();
+    format!("{}T{}", st.ops.today, now.format("%H:%M:%S%.3f%:z"))
+}
+
+fn logged(e: &OpError) -> LoggedError {
+    LoggedError {
+        code: e.code.to_string(),
+        message: e.message.clone(),
+    }
+}
+
+/// (ok, result, error, replayed) of an operation's outcome, for the log.
+fn answer_fields(r: &Result<Value, OpError>) -> (bool, Option<Value>, Option<LoggedError>, bool) {
+    match r {
+        Ok(v) => (
+            true,
+            Some(v.clone()),
+            None,
+            v.get("replayed") == Some(&Value::Bool(true)),
+        ),
+        Err(e) => (false, None, Some(logged(e)), false),
+    }
+}
+
+/// The arguments of a request refused before it was decoded, decoded anyway for the log.
+fn parse_args(transport: &str, body: &[u8]) -> Value {
+    let raw = String::from_utf8_lossy(body);
+    let v = if transport == "soap" {
+        soap::body_element(&raw).ok().map(|el| soap::to_json(&el))
+    } else {
+        serde_json::from_str(&raw).ok()
+    };
+    v.filter(Value::is_object).unwrap_or_else(|| json!({}))
+}
+
 fn log_rejected(
     st: &AppState,
     transport: &'static str,
     op: &str,
     headers: &HeaderMap,
     body: &[u8],
+    e: &OpError,
 ) {
     st.log.push(RequestRecord {
         seq: 0,
+        at: now_at(st),
+        args: parse_args(transport, body),
+        ok: false,
+        result: None,
+        error: Some(logged(e)),
+        replayed: false,
         at_ms: st.started.elapsed().as_millis() as u64,
         transport,
         operation: op.to_string(),
@@ -138,8 +181,21 @@ async fn handle(
         .clone()
         .unwrap_or_else(|| format!("{op}:{}", fingerprint(raw)));
     let nth = st.log.delivery(&draw_key);
-    let record = |status: u16, outcome: &'static str, dup: bool| RequestRecord {
+    let at = now_at(st);
+    let logged_args = args.as_ref().ok().cloned().unwrap_or_else(|| json!({}));
+    let record = |status: u16,
+                  outcome: &'static str,
+                  dup: bool,
+                  answer: &Result<Value, OpError>| {
+        let (ok, result, error, replayed) = answer_fields(answer);
+        RequestRecord {
         seq: 0,
+        at: at.clone(),
+        args: logged_args.clone(),
+        ok,
+        result,
+        error,
+        replayed,
         at_ms: st.started.elapsed().as_millis() as u64,
         transport,
         operation: op.to_string(),
@@ -149,32 +205,43 @@ async fn handle(
         status,
         outcome,
         duplicate_delivery: dup,
+    }
+    };
+    let fault_err = |code: &'static str, message: &str| -> Result<Value, OpError> {
+        Err(OpError {
+            code,
+            message: message.to_string(),
+            client: false,
+        })
     };
     let spec = fault.as_ref().map(|f| f.1.clone()).unwrap_or_default();
     if let Some(l) = spec.latency {
         tokio::time::sleep(l).await;
     }
     if spec.fires("error", spec.error, &draw_key, nth) {
-        st.log.push(record(503, "error", false));
-        return Outcome::Fault(StatusCode::SERVICE_UNAVAILABLE, "业务系统繁忙（模拟故障）");
+        let msg = "业务系统繁忙（模拟故障）";
+        st.log.push(record(503, "error", false, &fault_err("FAULT_INJECTED", msg)));
+        return Outcome::Fault(StatusCode::SERVICE_UNAVAILABLE, msg);
     }
     let args = match args {
         Ok(a) => a,
         Err(e) => {
-            st.log.push(record(400, "none", false));
+            st.log.push(record(400, "none", false, &Err(e.clone())));
             return Outcome::Op(e);
         }
     };
     let echo = spec.fires("echo", spec.echo, &draw_key, nth);
     let echo_client = !echo && spec.fires("echo_client", spec.echo_client, &draw_key, nth);
     if echo || echo_client {
-        st.log
-            .push(record(if echo_client { 422 } else { 500 }, "echo", false));
-        return Outcome::Op(OpError {
+        let e = OpError {
             code: "FAULT_ECHO",
             message: echo_message(&args),
             client: echo_client,
-        });
+        };
+        let answer = Err(e.clone());
+        st.log
+            .push(record(if echo_client { 422 } else { 500 }, "echo", false, &answer));
+        return Outcome::Op(e);
     }
     let first = call_detached(st, op, &args, key.as_deref()).await;
     let status = match &first {
@@ -192,7 +259,7 @@ async fn handle(
         "none"
     };
     st.log
-        .push(record(if lost { 502 } else { status }, outcome, false));
+        .push(record(if lost { 502 } else { status }, outcome, false, &first));
     if spec.fires("duplicate", spec.duplicate, &draw_key, nth) {
         // The gateway delivers the same request again; whatever it yields is not what the caller sees.
         let second = call_detached(st, op, &args, key.as_deref()).await;
@@ -201,7 +268,7 @@ async fn handle(
             Err(e) if e.client => 422,
             Err(_) => 500,
         };
-        st.log.push(record(s2, "none", true));
+        st.log.push(record(s2, "none", true, &second));
     }
     if lost {
         return Outcome::Fault(
@@ -262,7 +329,7 @@ async fn rest(
     body: Bytes,
 ) -> Response {
     if let Err(e) = check_signature(&st, &format!("/rest/{op}"), &headers, &body) {
-        log_rejected(&st, "rest", &op, &headers, &body);
+        log_rejected(&st, "rest", &op, &headers, &body, &e);
         let body = json!({"ok": false, "error": {"code": e.code, "message": e.message}});
         return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
     }
@@ -313,7 +380,7 @@ async fn soap_handler(State(st): State<AppState>, headers: HeaderMap, body: Byte
             .map(soap::action_operation)
             .unwrap_or("")
             .to_string();
-        log_rejected(&st, "soap", &op, &headers, &body);
+        log_rejected(&st, "soap", &op, &headers, &body, &e);
         return xml(
             StatusCode::UNAUTHORIZED,
             soap::fault_envelope(true, e.code, &e.message),

@@ -18,6 +18,7 @@
 
 pub mod db;
 pub mod faults;
+pub mod fixtures;
 mod http;
 pub mod ops;
 pub mod rules;
@@ -25,6 +26,7 @@ pub mod soap;
 pub mod synth;
 
 pub use faults::{FaultSpec, RequestRecord};
+pub use fixtures::{Fixture, FixtureError, load_fixtures};
 pub use http::{AppState, FAULT_HEADER, IDEMPOTENCY_HEADER, set_faults};
 
 use chrono::NaiveDate;
@@ -42,6 +44,9 @@ pub enum Error {
     /// Binding or serving failed.
     #[error("案例系统网络错误：{0}")]
     Io(#[from] std::io::Error),
+    /// A test-resident file was refused (nothing of it was loaded).
+    #[error(transparent)]
+    Fixture(#[from] FixtureError),
     /// A fault spec could not be parsed.
     #[error("故障注入配置无法识别：{part}")]
     InvalidFault {
@@ -72,6 +77,9 @@ pub struct Config {
     /// HMAC-SM3 key; when set, every `/rest` and `/soap` request must carry a valid
     /// `X-Zhiban-Timestamp` / `X-Zhiban-Nonce` / `X-Zhiban-Signature` (replay window 300 s).
     pub signing_key: Option<Vec<u8>>,
+    /// Test residents written over the seeded population at start ([`load_fixtures`] reads a
+    /// file); a resident whose ID number is already there is replaced with all their rows.
+    pub fixtures: Vec<Fixture>,
 }
 
 impl Default for Config {
@@ -84,11 +92,21 @@ impl Default for Config {
             faults: None,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             signing_key: None,
+            fixtures: Vec::new(),
         }
     }
 }
 
 impl Config {
+    /// Adds the test residents of a JSONL file.
+    ///
+    /// # Errors
+    /// [`FixtureError`] for an unreadable file or a bad line (then nothing is added).
+    pub fn with_fixtures_file(mut self, path: impl AsRef<std::path::Path>) -> Result<Self> {
+        self.fixtures.extend(load_fixtures(path)?);
+        Ok(self)
+    }
+
     /// Defaults with a fixed `today`, for reproducible tests.
     pub fn fixed(today: NaiveDate) -> Self {
         Config {
@@ -108,6 +126,10 @@ pub async fn state(cfg: &Config) -> Result<AppState> {
         None => None,
     };
     let db = db::Db::open(cfg).await?;
+    if !cfg.fixtures.is_empty() {
+        let n = db.load_fixtures(&cfg.fixtures).await?;
+        tracing::info!(residents = n, "casesim test residents loaded");
+    }
     let ops = ops::Ops::new(db, cfg.today).await?;
     Ok(AppState {
         ops,

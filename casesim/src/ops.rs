@@ -107,6 +107,42 @@ fn int(args: &Value, key: &str) -> Option<i64> {
     }
 }
 
+/// A yes/no argument; untyped SOAP partners send booleans as text.
+fn flag(args: &Value, key: &str) -> Result<Option<bool>, OpError> {
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::String(v)) => match v.trim() {
+            "true" | "1" | "是" => Ok(Some(true)),
+            "false" | "0" | "否" | "" => Ok(Some(false)),
+            other => Err(OpError::bad(format!("{key}应为布尔值（true/false）：{other}"))),
+        },
+        Some(Value::Number(n)) => Ok(Some(n.as_f64().is_some_and(|x| x != 0.0))),
+        Some(other) => Err(OpError::bad(format!("{key}应为布尔值：{other}"))),
+    }
+}
+
+/// An amount argument (number or numeric text).
+fn number(args: &Value, key: &str, label: &str) -> Result<Option<f64>, OpError> {
+    let bad = || OpError::bad(format!("{label}（{key}）应为数字"));
+    match args.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_f64().map(Some).ok_or_else(bad),
+        Some(Value::String(v)) if v.trim().is_empty() => Ok(None),
+        Some(Value::String(v)) => v.trim().parse().map(Some).map_err(|_| bad()),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn req_number(args: &Value, key: &str, label: &str) -> Result<f64, OpError> {
+    number(args, key, label)?.ok_or_else(|| OpError::bad(format!("缺少必填项：{label}（{key}）")))
+}
+
+fn strict_date(v: &str, label: &str) -> Result<NaiveDate, OpError> {
+    NaiveDate::parse_from_str(v, "%Y-%m-%d")
+        .map_err(|_| OpError::bad(format!("{label}格式不正确，应为YYYY-MM-DD：{v}")))
+}
+
 fn parse_date(v: &str, label: &str) -> Result<NaiveDate, OpError> {
     NaiveDate::parse_from_str(v, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(&format!("{v}-01"), "%Y-%m-%d"))
@@ -171,8 +207,29 @@ impl Ops {
         }))
     }
 
-    /// Run operation `op` on `args`; `idempotency_key` matters only to submits.
+    /// Run operation `op` on `args`; `idempotency_key` matters only to submits. A result planted
+    /// for the applicant (`result_overrides` of a test resident) is shallow-merged over it.
     pub async fn call(&self, op: &str, args: &Value, idempotency_key: Option<&str>) -> OpResult {
+        let mut v = self.call_inner(op, args, idempotency_key).await?;
+        if let Some(id) = s(args, "id_number")
+            && let Some(planted) = self
+                .db
+                .result_override(id, op)
+                .await
+                .map_err(OpError::internal)?
+            && let Some(o) = v.as_object_mut()
+        {
+            o.extend(planted);
+        }
+        Ok(v)
+    }
+
+    async fn call_inner(
+        &self,
+        op: &str,
+        args: &Value,
+        idempotency_key: Option<&str>,
+    ) -> OpResult {
         if !args.is_object() {
             return Err(OpError::bad("请求参数应为对象"));
         }
@@ -193,7 +250,15 @@ impl Ops {
             }
             "rural_subsidy_eligibility" => {
                 let (_, f) = self.applicant(args).await?;
-                Ok(decision_json(&rules::rural_eligibility(&f, self.today)))
+                let declared = flag(args, "land_expropriated_declared")?.unwrap_or(false);
+                let (d, info) = rules::rural_eligibility(&f, self.today, declared);
+                let mut v = decision_json(&d);
+                if let (Some(o), Ok(Value::Object(extra))) =
+                    (v.as_object_mut(), serde_json::to_value(info))
+                {
+                    o.extend(extra);
+                }
+                Ok(v)
             }
             "rural_subsidy_start_check" => {
                 let (_, f) = self.applicant(args).await?;
@@ -354,15 +419,7 @@ impl Ops {
             "zhinei_submit" => "SQ-MZ-031",
             _ => "SQ-CL-033",
         };
-        // Matter-specific required fields.
-        let extra = match op {
-            "unemployment_submit" => Some(("unemployment_date", "失业时间")),
-            "rural_subsidy_submit" => Some(("start_month", "补贴起始月份")),
-            _ => None,
-        };
-        if let Some((k, label)) = extra {
-            parse_date(req(args, k, label)?, label)?;
-        }
+        let (record, notes) = self.submit_fields(op, matter, args, &r, &_f).await?;
         let mut tx = self.db.pool.begin().await.map_err(OpError::internal)?;
         if op == "unemployment_submit" {
             let active: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM unemployment_registrations WHERE resident_id = ? AND status = '有效'")
@@ -386,7 +443,11 @@ impl Ops {
         let case_no = format!("SL{}{:06}", self.today.format("%Y%m%d"), next);
         let street = s(args, "street").unwrap_or(&r.street).to_string();
         let source = s(args, "channel").unwrap_or("窗口").to_string();
-        let payload = serde_json::to_string(args).map_err(OpError::internal)?;
+        let mut stored = args.clone();
+        if let Some(o) = stored.as_object_mut() {
+            o.insert("form".into(), record);
+        }
+        let payload = serde_json::to_string(&stored).map_err(OpError::internal)?;
         sqlx::query("INSERT INTO cases (id, case_no, matter_code, resident_id, status, source, submitted_at, street, district, window_no, clerk, ticket_no, payload, idempotency_key) VALUES (?, ?, ?, ?, '已受理', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
             .bind(next)
             .bind(&case_no)
@@ -404,10 +465,12 @@ impl Ops {
             .execute(&mut *tx)
             .await
             .map_err(OpError::internal)?;
-        for (seq, node, note) in [
-            (1, "收件", format!("通过{source}收件")),
-            (2, "受理", format!("{street}受理")),
-        ] {
+        let received = if notes.is_empty() {
+            format!("通过{source}收件")
+        } else {
+            format!("通过{source}收件；{}", notes.join("；"))
+        };
+        for (seq, node, note) in [(1, "收件", received), (2, "受理", format!("{street}受理"))] {
             sqlx::query("INSERT INTO trajectory (case_no, seq, at, node, actor, note) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(&case_no)
                 .bind(seq)
@@ -463,6 +526,188 @@ impl Ops {
         Ok(resp)
     }
 
+    /// Checks the matter's form fields and materials; returns the case's form record (fields
+    /// without identity data, materials without extracted content) and lines for the 收件 note.
+    async fn submit_fields(
+        &self,
+        op: &str,
+        matter: &str,
+        args: &Value,
+        r: &ResidentRow,
+        f: &rules::Facts,
+    ) -> Result<(Value, Vec<String>), OpError> {
+        let mut form = serde_json::Map::new();
+        let mut notes = Vec::new();
+        let mut put = |k: &str, v: Value| {
+            form.insert(k.to_string(), v);
+        };
+        let materials = materials(args)?;
+        match op {
+            "unemployment_submit" => {
+                let d = strict_date(req(args, "unemployment_date", "失业时间")?, "失业时间")?;
+                if d > self.today {
+                    return Err(OpError::bad(format!("失业时间{d}不得晚于申请当日")));
+                }
+                put("unemployment_date", json!(d.to_string()));
+                for (k, label) in [
+                    ("unemployment_reason", "失业原因"),
+                    ("job_intention", "求职意向"),
+                    ("health_status", "健康状况"),
+                ] {
+                    put(k, json!(req(args, k, label)?));
+                }
+                let claim = req(args, "claim_unemployment_benefit", "是否申领失业金")?;
+                if claim != "是" && claim != "否" {
+                    return Err(OpError::bad(format!(
+                        "是否申领失业金（claim_unemployment_benefit）只能填“是”或“否”：{claim}"
+                    )));
+                }
+                put("claim_unemployment_benefit", json!(claim));
+                if let Some(code) = s(args, "matter_code")
+                    && code != matter
+                {
+                    return Err(OpError::new(
+                        "MATTER_MISMATCH",
+                        format!(
+                            "申请人户籍类型为{}，应办理{matter}，不是{code}",
+                            r.hukou
+                        ),
+                    ));
+                }
+                put("matter_code", json!(matter));
+                notes.push(format!(
+                    "失业时间{d}，失业原因{}",
+                    s(args, "unemployment_reason").unwrap_or("")
+                ));
+            }
+            "rural_subsidy_submit" => {
+                let start = parse_date(req(args, "start_month", "补贴起始月份")?, "补贴起始月份")?;
+                put("start_month", json!(start.format("%Y-%m").to_string()));
+                let wage = req_number(args, "monthly_wage", "月工资收入")?;
+                let cap = 2 * rules::AVG_MONTHLY_WAGE_LAST_YEAR;
+                if wage < rules::MINIMUM_WAGE as f64 || wage > cap as f64 {
+                    return Err(OpError::new(
+                        "WAGE_OUT_OF_RANGE",
+                        format!(
+                            "月工资收入{wage}元不在{}元至{cap}元之间（《上海市郊区农村富余劳动力跨区非农就业补贴办法》第三条）",
+                            rules::MINIMUM_WAGE
+                        ),
+                    ));
+                }
+                put("monthly_wage", json!(wage));
+                let declared = flag(args, "land_expropriated_declared")?.unwrap_or(false);
+                put("land_expropriated_declared", json!(declared));
+                let (_, info) = rules::rural_eligibility(f, self.today, declared);
+                if declared && !r.hukou.starts_with("本市") {
+                    return Err(OpError::new(
+                        "NOT_APPLICABLE",
+                        format!("户籍类型为{}，不属于本市征地安置人员", r.hukou),
+                    ));
+                }
+                for need in &info.required_materials {
+                    let ok = materials
+                        .iter()
+                        .any(|m| m["kind"] == *need && m["status"] == "accepted");
+                    if !ok {
+                        return Err(OpError::new(
+                            "MATERIAL_MISSING",
+                            format!(
+                                "缺少材料：{need}（非农业户籍、户籍信息中无征地标志的征地安置人员须提交，《上海市郊区农村富余劳动力跨区非农就业补贴办法》第八条）"
+                            ),
+                        ));
+                    }
+                }
+                notes.push(format!("补贴起始月份{}", start.format("%Y-%m")));
+                if info.hukou_conditional {
+                    notes.push("申报为征地安置人员，已核对征地安置证明".into());
+                }
+            }
+            "elderly_subsidy_submit" => {
+                let app = s(args, "assessment_application_no");
+                let level = args.get("assessment_level").filter(|v| !v.is_null());
+                if level.is_some() && app.is_none() {
+                    return Err(OpError::bad(
+                        "填写评估结果时须同时填写评估申请号（assessment_application_no）",
+                    ));
+                }
+                if let Some(no) = app {
+                    let row: Option<i64> = sqlx::query_scalar(
+                        "SELECT level FROM assessments WHERE application_no = ? AND resident_id = ?",
+                    )
+                    .bind(no)
+                    .bind(r.id)
+                    .fetch_optional(&self.db.pool)
+                    .await
+                    .map_err(OpError::internal)?;
+                    let Some(recorded) = row else {
+                        return Err(OpError::new(
+                            "ASSESSMENT_MISMATCH",
+                            format!("评估申请号{no}不是该申请人的老年照护需求统一评估记录"),
+                        ));
+                    };
+                    if let Some(l) = level
+                        && level_number(l) != Some(recorded)
+                    {
+                        return Err(OpError::new(
+                            "ASSESSMENT_MISMATCH",
+                            format!("评估结果{}与评估记录（照护{recorded}级）不一致", plain(l)),
+                        ));
+                    }
+                    put("assessment_application_no", json!(no));
+                    put("assessment_level", json!(recorded));
+                    notes.push(format!("评估申请号{no}，照护{recorded}级"));
+                }
+            }
+            "zhinei_submit" => {
+                if let Some(p) = number(args, "pension_monthly", "月养老金")? {
+                    if p < 0.0 {
+                        return Err(OpError::bad("月养老金（pension_monthly）不能为负数"));
+                    }
+                    put("pension_monthly", json!(p));
+                    notes.push(format!("月养老金{p}元"));
+                }
+                match args.get("pension_certificate") {
+                    None | Some(Value::Null) => {}
+                    Some(c @ Value::Object(_)) => {
+                        let issuer = req(c, "issuer", "养老金证明出具单位")?;
+                        let on = strict_date(
+                            req(c, "issued_on", "养老金证明出具日期")?,
+                            "养老金证明出具日期",
+                        )?;
+                        put(
+                            "pension_certificate",
+                            json!({"issuer": issuer, "issued_on": on.to_string()}),
+                        );
+                    }
+                    Some(_) => {
+                        return Err(OpError::bad(
+                            "养老金证明（pension_certificate）应为含 issuer、issued_on 的对象",
+                        ));
+                    }
+                }
+            }
+            _ => {
+                let d = strict_date(req(args, "application_date", "申请日期")?, "申请日期")?;
+                if d > self.today {
+                    return Err(OpError::bad(format!("申请日期{d}不得晚于今天")));
+                }
+                put("application_date", json!(d.to_string()));
+            }
+        }
+        if !materials.is_empty() {
+            let list: Vec<String> = materials
+                .iter()
+                .map(|m| {
+                    let st = if m["status"] == "accepted" { "已收" } else { "未通过" };
+                    format!("{}（{st}）", plain(&m["kind"]))
+                })
+                .collect();
+            notes.push(format!("材料：{}", list.join("、")));
+        }
+        form.insert("materials".into(), Value::Array(materials));
+        Ok((Value::Object(form), notes))
+    }
+
     fn road_search(&self, args: &Value) -> OpResult {
         let q = req(args, "query", "路名关键字")?;
         let district = s(args, "district");
@@ -516,25 +761,30 @@ impl Ops {
     }
 
     async fn case_trajectory(&self, args: &Value) -> OpResult {
-        type CaseRow = (String, String, String, String, String, String);
+        type CaseRow = (String, String, String, String, String, String, String);
         let rows: Vec<CaseRow> = if let Some(no) = s(args, "case_no") {
-            sqlx::query_as("SELECT case_no, matter_code, status, source, submitted_at, street FROM cases WHERE case_no = ?").bind(no).fetch_all(&self.db.pool).await
+            sqlx::query_as("SELECT case_no, matter_code, status, source, submitted_at, street, payload FROM cases WHERE case_no = ?").bind(no).fetch_all(&self.db.pool).await
         } else if let Some(id) = s(args, "id_number") {
             let r = self.find(id).await?.ok_or_else(|| OpError::new("APPLICANT_NOT_FOUND", "未查询到该申请人"))?;
-            sqlx::query_as("SELECT case_no, matter_code, status, source, submitted_at, street FROM cases WHERE resident_id = ? ORDER BY submitted_at DESC LIMIT 20").bind(r.id).fetch_all(&self.db.pool).await
+            sqlx::query_as("SELECT case_no, matter_code, status, source, submitted_at, street, payload FROM cases WHERE resident_id = ? ORDER BY submitted_at DESC LIMIT 20").bind(r.id).fetch_all(&self.db.pool).await
         } else {
             return Err(OpError::bad("请提供办件编号（case_no）或证件号码（id_number）"));
         }
         .map_err(OpError::internal)?;
         let mut cases = Vec::new();
-        for (no, code, status, source, at, street) in rows {
+        for (no, code, status, source, at, street, payload) in rows {
+            // Only the form record written at submit: identity data stays out of this answer.
+            let form = serde_json::from_str::<Value>(&payload)
+                .ok()
+                .and_then(|p| p.get("form").cloned())
+                .unwrap_or_else(|| json!({}));
             let name = MATTERS
                 .iter()
                 .find(|m| m.0 == code)
                 .map(|m| m.1)
                 .unwrap_or("");
             let traj = self.trajectory_of(&no).await?;
-            cases.push(json!({"case_no": no, "matter_code": code, "matter_name": name, "status": status, "source": source, "submitted_at": at, "street": street, "trajectory": traj}));
+            cases.push(json!({"case_no": no, "matter_code": code, "matter_name": name, "status": status, "source": source, "submitted_at": at, "street": street, "form": form, "trajectory": traj}));
         }
         Ok(json!({"found": !cases.is_empty(), "cases": cases}))
     }
@@ -774,6 +1024,59 @@ impl Ops {
         }
         Ok(json!({"source": source, "total": items.len(), "items": items}))
     }
+}
+
+fn plain(v: &Value) -> String {
+    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+/// An assessment level as a number: `3`, `"3"`, `"照护3级"`, `"照护三级"`; 0 for 未达等级.
+fn level_number(v: &Value) -> Option<i64> {
+    if let Some(n) = v.as_i64() {
+        return Some(n);
+    }
+    let t = v.as_str()?.trim();
+    if t.contains("未达") {
+        return Some(0);
+    }
+    const CN: [char; 7] = ['零', '一', '二', '三', '四', '五', '六'];
+    t.chars().find_map(|c| {
+        c.to_digit(10)
+            .map(i64::from)
+            .or_else(|| CN.iter().position(|x| *x == c).map(|p| p as i64))
+    })
+}
+
+/// `materials: [{kind, ref, status, extracted?}]`, checked; `extracted` is kept out of the
+/// case record (it may hold identity data the line side has no column for).
+fn materials(args: &Value) -> Result<Vec<Value>, OpError> {
+    let items = match args.get("materials") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        // An untyped SOAP partner sends one element without the array wrapper.
+        Some(o @ Value::Object(_)) => std::slice::from_ref(o),
+        Some(_) => return Err(OpError::bad("材料（materials）应为数组")),
+    };
+    let mut out = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        let n = i + 1;
+        if !m.is_object() {
+            return Err(OpError::bad(format!("第{n}项材料应为对象")));
+        }
+        let kind = req(m, "kind", &format!("第{n}项材料的材料名称"))?;
+        let r = req(m, "ref", &format!("第{n}项材料的附件编号"))?;
+        let status = req(m, "status", &format!("第{n}项材料的核验状态"))?;
+        if status != "accepted" && status != "rejected" {
+            return Err(OpError::bad(format!(
+                "第{n}项材料的核验状态只能是 accepted 或 rejected：{status}"
+            )));
+        }
+        if m.get("extracted").is_some_and(|e| !e.is_null() && !e.is_object()) {
+            return Err(OpError::bad(format!("第{n}项材料的识别结果（extracted）应为对象")));
+        }
+        out.push(json!({"kind": kind, "ref": r, "status": status}));
+    }
+    Ok(out)
 }
 
 fn lcs_len(a: &[char], b: &[char]) -> usize {

@@ -366,6 +366,8 @@ pub struct Facts {
     pub rural_subsidies: Vec<(NaiveDate, NaiveDate)>,
     /// People registered in the household (1 = lives alone).
     pub household_size: i64,
+    /// 失业保险缴费月数 as recorded; `None` = derived from the employment spells.
+    pub unemployment_insurance_months: Option<i64>,
 }
 
 impl Facts {
@@ -374,6 +376,20 @@ impl Facts {
     }
     fn last_contribution(&self) -> Option<NaiveDate> {
         self.jobs.iter().filter_map(|j| j.end).max()
+    }
+    /// Months of 失业保险 contributions in Shanghai: the recorded figure, or every month of every
+    /// spell up to `today`.
+    pub fn insured_months(&self, today: NaiveDate) -> i64 {
+        self.unemployment_insurance_months.unwrap_or_else(|| {
+            let now = month_start(today);
+            self.jobs
+                .iter()
+                .map(|j| {
+                    let end = j.end.unwrap_or(now).min(now);
+                    (months_between(month_start(j.start), month_start(end)) + 1).max(0)
+                })
+                .sum()
+        })
     }
     fn local(&self) -> bool {
         self.person.hukou.starts_with("本市")
@@ -449,12 +465,16 @@ pub fn unemployment_eligibility(f: &Facts, today: NaiveDate) -> Decision {
         None => checks.push(check("RS-NOT-REGISTERED", true, "无有效失业登记")),
     }
     if matter == "SQ-RS-002" {
-        let worked_here = !f.jobs.is_empty();
+        let months = f.insured_months(today);
+        let worked_here = months > 0;
         let ok = f.person.residence_permit || worked_here;
         let msg = match (worked_here, f.person.residence_permit) {
-            (true, _) => "曾在本市参加失业保险，已解除劳动关系",
-            (false, true) => "持有有效《上海市居住证》",
-            _ => "既无本市参保记录，也无有效居住证",
+            (true, true) => {
+                format!("曾在本市参加失业保险{months}个月，并持有有效《上海市居住证》")
+            }
+            (true, false) => format!("曾在本市参加失业保险{months}个月"),
+            (false, true) => "持有有效《上海市居住证》".to_string(),
+            _ => "既无本市失业保险缴费记录，也无有效《上海市居住证》".to_string(),
         };
         checks.push(check("RS-NONLOCAL-BASIS", ok, msg));
     }
@@ -512,20 +532,80 @@ fn months_between(a: NaiveDate, b: NaiveDate) -> i64 {
     (b.year() as i64 - a.year() as i64) * 12 + b.month() as i64 - a.month() as i64
 }
 
-/// 郊区农村富余劳动力跨区非农就业补贴 准入判断.
-pub fn rural_eligibility(f: &Facts, today: NaiveDate) -> Decision {
+/// What the 跨区 flow needs besides the verdict: the material a declared 征地 status calls for,
+/// and the current contract from which 第六条 fixes the start month. No personal data.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RuralInfo {
+    /// 征地 flag in the 户籍 record.
+    pub land_expropriated_in_system: bool,
+    /// The applicant declared being a 征地安置人员.
+    pub land_expropriated_declared: bool,
+    /// The 户籍 check passed only on the declaration; the submit must carry the material.
+    pub hukou_conditional: bool,
+    /// Materials the policy requires because of the answers (第八条: 征地安置证明).
+    pub required_materials: Vec<&'static str>,
+    /// 户籍所在区.
+    pub hukou_district: String,
+    /// District of the current employer.
+    pub employer_district: Option<String>,
+    /// 农业 / 非农 of the current job.
+    pub industry: Option<String>,
+    /// First month of the current contract, `YYYY-MM`.
+    pub contract_start_month: Option<String>,
+    /// Contract end date (`None`: open-ended or no current job).
+    pub contract_end: Option<String>,
+    /// Months of the contract term.
+    pub contract_months: Option<i64>,
+    /// The first day an application can be made (the contract has run one month).
+    pub can_apply_from: Option<String>,
+    /// The start month 第六条 gives an application made today, `YYYY-MM` (`None` when one
+    /// cannot be made today).
+    pub earliest_start_month: Option<String>,
+    /// The rule applied, in Chinese.
+    pub start_month_rule: &'static str,
+}
+
+/// 第六条 in the words the case system applies it.
+pub const RURAL_START_RULE: &str = "劳动合同履行满1个月后方可申请；补贴自申请次月起计算；自劳动合同履行之日起超过6个月才申请的，自申请当月起计算，此前月份不予追溯；起始月份须在劳动合同期限内，且不得与已享受的补贴期重叠（《上海市郊区农村富余劳动力跨区非农就业补贴办法》第六条、第十二条）";
+
+/// 郊区农村富余劳动力跨区非农就业补贴 准入判断. `declared_land` is the applicant's own statement
+/// of being a 征地安置人员 (第二条第（一）项, 第八条): for a 本市非农业户籍 without the flag it
+/// passes the 户籍 check on condition that the 征地安置证明 is submitted.
+pub fn rural_eligibility(f: &Facts, today: NaiveDate, declared_land: bool) -> (Decision, RuralInfo) {
     let rural = f.person.hukou == "本市农村";
-    let hukou_ok = rural || (f.local() && f.person.land_expropriated);
+    let flagged = f.local() && f.person.land_expropriated;
+    let conditional = !rural && !flagged && f.local() && declared_land;
+    let hukou_ok = rural || flagged || conditional;
     let msg = if rural {
         "本市郊区农业户籍".to_string()
-    } else if hukou_ok {
-        "本市征地安置人员".to_string()
+    } else if flagged {
+        "本市征地安置人员（户籍信息中有征地标志）".to_string()
+    } else if conditional {
+        "申请人申报为本市征地安置人员，户籍信息中无征地标志，须提交区征地事务机构出具的征地安置证明".to_string()
+    } else if f.local() {
+        format!(
+            "户籍类型为{}，户籍信息中无征地标志（如属征地安置人员，可申报并提交征地安置证明）",
+            f.person.hukou
+        )
     } else {
-        format!("户籍类型为{}，且非征地安置人员", f.person.hukou)
+        format!("户籍类型为{}，非本市郊区农业户籍或征地安置人员", f.person.hukou)
     };
     let mut checks = vec![check("R019-HUKOU", hukou_ok, msg)];
     let (ok, msg) = working_age(f, today);
     checks.push(check("R019-AGE", ok, msg));
+    let mut info = RuralInfo {
+        land_expropriated_in_system: flagged,
+        land_expropriated_declared: declared_land,
+        hukou_conditional: conditional,
+        required_materials: if conditional {
+            vec!["征地安置证明"]
+        } else {
+            Vec::new()
+        },
+        hukou_district: f.person.hukou_place.clone(),
+        start_month_rule: RURAL_START_RULE,
+        ..RuralInfo::default()
+    };
     match f.current_job() {
         None => {
             checks.push(check("R019-CROSS-DISTRICT", false, "无在职就业记录"));
@@ -558,6 +638,15 @@ pub fn rural_eligibility(f: &Facts, today: NaiveDate) -> Decision {
                 j.wage >= MINIMUM_WAGE && j.wage <= cap,
                 format!("月工资{}元，应在{MINIMUM_WAGE}元至{cap}元之间", j.wage),
             ));
+            let apply_from = add_months(j.start, 1);
+            info.employer_district = Some(j.district.clone());
+            info.industry = Some(j.industry.clone());
+            info.contract_start_month = Some(j.start.format("%Y-%m").to_string());
+            info.contract_end = j.contract_end.map(|d| d.to_string());
+            info.contract_months = j.contract_end.map(|_| months);
+            info.can_apply_from = Some(apply_from.to_string());
+            info.earliest_start_month = (apply_from <= today)
+                .then(|| rural_expected_start(j.start, today).format("%Y-%m").to_string());
         }
     }
     let used = used_subsidy_months(f, today);
@@ -566,7 +655,7 @@ pub fn rural_eligibility(f: &Facts, today: NaiveDate) -> Decision {
         used < RURAL_SUBSIDY_MAX_MONTHS,
         format!("已享受{used}个月，累计上限{RURAL_SUBSIDY_MAX_MONTHS}个月"),
     ));
-    Decision::new("SQ-RS-019", checks)
+    (Decision::new("SQ-RS-019", checks), info)
 }
 
 fn used_subsidy_months(f: &Facts, today: NaiveDate) -> i64 {
@@ -917,7 +1006,7 @@ mod tests {
             contract_end: Some(d(2027, 7, 31)),
             wage: 5000,
         });
-        assert!(rural_eligibility(&f, today).eligible);
+        assert!(rural_eligibility(&f, today, false).0.eligible);
         // Contract running 3 months: the subsidy starts next month (第六条), never earlier.
         assert!(rural_start_check(&f, d(2026, 12, 1), today).eligible);
         assert!(!rural_start_check(&f, d(2026, 9, 1), today).eligible);
@@ -928,9 +1017,9 @@ mod tests {
         f.rural_subsidies.push((d(2026, 3, 1), d(2027, 2, 1)));
         assert!(!rural_start_check(&f, d(2026, 11, 1), today).eligible);
         f.rural_subsidies = vec![(d(2023, 1, 1), d(2025, 12, 1))];
-        assert!(!rural_eligibility(&f, today).eligible, "36-month cap");
+        assert!(!rural_eligibility(&f, today, false).0.eligible, "36-month cap");
         f.jobs[0].district = "奉贤区".into();
-        assert!(!rural_eligibility(&f, today).eligible);
+        assert!(!rural_eligibility(&f, today, false).0.eligible);
     }
 
     #[test]

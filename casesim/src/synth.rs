@@ -391,7 +391,7 @@ pub const DISTRICTS: [District; 16] = [
 ];
 
 /// Area codes used for residents whose 户籍 is outside Shanghai (with the place name).
-const OUTSIDE_AREAS: [(&str, &str); 12] = [
+pub(crate) const OUTSIDE_AREAS: [(&str, &str); 12] = [
     ("340102", "安徽省合肥市"),
     ("320102", "江苏省南京市"),
     ("410102", "河南省郑州市"),

@@ -164,6 +164,33 @@ fn date(desc: &str) -> Value {
 fn int(desc: &str) -> Value {
     json!({"type": "integer", "description": desc})
 }
+fn number(desc: &str) -> Value {
+    json!({"type": "number", "description": desc})
+}
+fn yes_no(desc: &str) -> Value {
+    json!({"type": "string", "description": desc, "enum": ["是", "否"]})
+}
+/// `materials: [{kind, ref, status, reason?, extracted?}]`, as the session collected them.
+fn materials_schema() -> Value {
+    let mut item = obj(
+        &[
+            ("kind", s("材料名称，如“征地安置证明”“劳动合同”")),
+            ("ref", s("附件编号（会话中的附件引用，如A1）")),
+            (
+                "status",
+                json!({"type": "string", "enum": ["accepted", "rejected"], "description": "核验结果"}),
+            ),
+            ("reason", s("未通过核验的原因")),
+            (
+                "extracted",
+                json!({"type": "object", "description": "从材料中识别出的内容（个人信息以令牌表示）", "additionalProperties": true}),
+            ),
+        ],
+        &["kind", "ref", "status"],
+    );
+    item["description"] = json!("一份已核验的材料");
+    json!({"type": "array", "items": item, "description": "本次申请收取的材料"})
+}
 fn boolean(desc: &str) -> Value {
     json!({"type": "boolean", "description": desc})
 }
@@ -234,6 +261,7 @@ fn submit_args(extra: &[(&str, Value)], extra_required: &[&str]) -> Value {
             "idempotency_key",
             s("幂等键：同一申请重试时保持不变；不填则按申请内容自动生成"),
         ),
+        ("materials", materials_schema()),
     ];
     props.extend(extra.iter().cloned());
     let mut required = vec!["name", "id_number", "mobile"];
@@ -254,6 +282,24 @@ fn submit_result() -> Value {
         ],
         &["case_no", "status"],
     )
+}
+
+fn rural_eligibility_extra() -> Vec<(&'static str, Value)> {
+    vec![
+        ("land_expropriated_in_system", boolean("户籍信息中是否有征地标志")),
+        ("land_expropriated_declared", boolean("申请人是否申报为征地安置人员")),
+        ("hukou_conditional", boolean("户籍条件是否仅凭申报通过（须提交征地安置证明）")),
+        ("required_materials", arr(s("因申报情况须提交的材料，如“征地安置证明”"))),
+        ("hukou_district", s("户籍所在区")),
+        ("employer_district", nullable(s("当前用人单位所在区"))),
+        ("industry", nullable(s("当前就业行业类别：农业/非农"))),
+        ("contract_start_month", nullable(s("当前劳动合同起始月份（YYYY-MM）"))),
+        ("contract_end", nullable(s("当前劳动合同终止日期"))),
+        ("contract_months", nullable(int("劳动合同期限（月）"))),
+        ("can_apply_from", nullable(s("劳动合同履行满1个月、可以申请的最早日期"))),
+        ("earliest_start_month", nullable(s("今天申请时按第六条确定的补贴起始月份（YYYY-MM）；今天尚不能申请时为空"))),
+        ("start_month_rule", s("起始月份规则说明")),
+    ]
 }
 
 fn trajectory_schema() -> Value {
@@ -300,7 +346,7 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "unemployment_eligibility",
             "失业登记准入判断",
-            "判断申请人能否办理失业登记：本市户籍对应 SQ-RS-001，非本市户籍对应 SQ-RS-002；逐条返回年龄、就业缴费、已有登记、居住证等核查结果及政策依据。",
+            "判断申请人能否办理失业登记：本市户籍对应 SQ-RS-001，非本市户籍对应 SQ-RS-002。逐条核查：年满16周岁未达法定退休年龄且未按月领取养老金（第四条）；当月无在职缴费记录（第七条第（一）项）；未处于有效失业登记状态（第七条第（五）项）；非本市户籍须曾在本市缴纳失业保险或持有有效《上海市居住证》（第八条），并返回政策依据。",
             "rs",
             Some("SQ-RS-001"),
             Read,
@@ -310,7 +356,7 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "unemployment_date_check",
             "失业时间校验",
-            "校验申请人填写的失业时间：不得晚于当天，且应在最后一个缴费月份之后。",
+            "校验申请人填写的失业时间（《上海市失业登记管理办法》第六条）：不得晚于申请当日；仍在缴费的不能登记；有缴费记录的，失业时间不得早于最后缴费月份的次月1日。",
             "rs",
             Some("SQ-RS-001"),
             Read,
@@ -320,27 +366,41 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "unemployment_submit",
             "失业登记提交",
-            "向人社业务系统提交失业登记申请，生成办件编号；同一申请重复提交只会生成一个办件。",
+            "向人社业务系统提交失业登记申请，生成办件编号；须填写失业时间（不得晚于申请当日）、失业原因、求职意向、健康状况、是否申领失业金（是/否），事项编码按户籍自动确定（本市户籍SQ-RS-001，非本市户籍SQ-RS-002，填写时须一致），可附已核验材料；已处于有效失业登记的不能重复登记；同一申请重复提交只会生成一个办件。",
             "rs",
             Some("SQ-RS-001"),
             Write,
-            submit_args(&[("unemployment_date", date("失业时间（YYYY-MM-DD）")), ("address", pii("常住地址", PiiKind::Address))], &["unemployment_date"]),
+            submit_args(
+                &[
+                    ("unemployment_date", date("失业时间（YYYY-MM-DD）")),
+                    ("unemployment_reason", s("失业原因，如“劳动合同期满终止”“解除劳动合同”")),
+                    ("job_intention", s("求职意向")),
+                    ("health_status", s("健康状况")),
+                    ("claim_unemployment_benefit", yes_no("是否申领失业保险金")),
+                    (
+                        "matter_code",
+                        json!({"type": "string", "enum": ["SQ-RS-001", "SQ-RS-002"], "description": "事项编码：本市户籍SQ-RS-001，非本市户籍SQ-RS-002"}),
+                    ),
+                    ("address", pii("常住地址", PiiKind::Address)),
+                ],
+                &["unemployment_date", "unemployment_reason", "job_intention", "health_status", "claim_unemployment_benefit"],
+            ),
             submit_result(),
         ),
         ToolSpec::new(
             "rural_subsidy_eligibility",
             "跨区非农就业补贴准入判断",
-            "判断申请人能否申领郊区农村富余劳动力跨区非农就业补贴（SQ-RS-019）：户籍或征地身份、劳动年龄、跨区非农就业、合同期限和工资。",
+            "判断申请人能否申领郊区农村富余劳动力跨区非农就业补贴（SQ-RS-019）：本市郊区农业户籍或征地安置人员（第二条第（一）项；非农业户籍、户籍信息中无征地标志的，申报 land_expropriated_declared 后本项有条件通过，结果的 required_materials 列出须提交的征地安置证明，第八条）；年满16周岁未达法定退休年龄；在户籍所在区以外的本市其他区从事非农工作；劳动合同1年以上；月工资不低于最低工资标准且不高于上年度职工月平均工资2倍（第三条）；累计享受不超过36个月（第五条）。同时返回当前劳动合同起始月份、终止日期、用人单位所在区，以及按第六条今天申请时的补贴起始月份 earliest_start_month。",
             "rs",
             Some("SQ-RS-019"),
             Read,
-            applicant_args(&[], &["id_number"]),
-            elig(&[]),
+            applicant_args(&[("land_expropriated_declared", boolean("申请人申报为本市征地安置人员（户籍信息中无征地标志时填写）"))], &["id_number"]),
+            elig(&rural_eligibility_extra()),
         ),
         ToolSpec::new(
             "rural_subsidy_start_check",
             "补贴起始时间校验",
-            "校验跨区非农就业补贴的起始月份：须在劳动合同期限内、不早于12个月前，且与已享受的补贴期不重叠。",
+            "校验跨区非农就业补贴的起始月份（《上海市郊区农村富余劳动力跨区非农就业补贴办法》第六条、第十二条）：劳动合同履行满1个月后方可申请；补贴自申请次月起计算，自劳动合同履行之日起超过6个月才申请的，自申请当月起计算，此前月份不予追溯；起始月份须在劳动合同期限内，且不得与已享受的本补贴期重叠。",
             "rs",
             Some("SQ-RS-019"),
             Read,
@@ -350,17 +410,25 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "rural_subsidy_submit",
             "跨区非农就业补贴提交",
-            "提交跨区非农就业补贴申请，生成办件编号；同一申请重复提交只会生成一个办件。",
+            "提交跨区非农就业补贴申请，生成办件编号；须填写补贴开始月份和月工资收入（应在最低工资标准至上年度职工月平均工资2倍之间，第三条）；申报为征地安置人员（land_expropriated_declared）而户籍信息中无征地标志的，materials 中须有已核验的“征地安置证明”（第八条）；同一申请重复提交只会生成一个办件。",
             "rs",
             Some("SQ-RS-019"),
             Write,
-            submit_args(&[("start_month", date("补贴起始月份（YYYY-MM）")), ("bank_card", pii("补贴发放银行卡号", PiiKind::BankCard))], &["start_month"]),
+            submit_args(
+                &[
+                    ("start_month", date("补贴开始月份（YYYY-MM）")),
+                    ("monthly_wage", number("月工资收入（元）")),
+                    ("land_expropriated_declared", boolean("征地人员：申请人申报为本市征地安置人员")),
+                    ("bank_card", pii("补贴发放银行卡号", PiiKind::BankCard)),
+                ],
+                &["start_month", "monthly_wage"],
+            ),
             submit_result(),
         ),
         ToolSpec::new(
             "elderly_subsidy_eligibility",
             "养老服务补贴准入判断",
-            "判断申请人能否申请养老服务补贴（SQ-MZ-020）：本市户籍、年满60周岁、照护等级二至六级且在有效期内、低保低收入或80周岁以上，并给出补贴档次。",
+            "判断申请人能否申请养老服务补贴（SQ-MZ-020）：本市户籍且年满60周岁（第四条第（一）项）；老年照护需求统一评估为照护二级至六级且在有效期内（第四条第（二）项）；属城乡低保家庭、低收入困难家庭，或年满80周岁且月养老金低于上年度本市企业退休人员月平均养老金，或年满90周岁独居（第四条第（三）项）；符合条件的给出补贴档次及居家社区照护月补贴金额。",
             "mz",
             Some("SQ-MZ-020"),
             Read,
@@ -397,11 +465,21 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "elderly_subsidy_submit",
             "养老服务补贴提交",
-            "提交养老服务补贴申请，生成办件编号；同一申请重复提交只会生成一个办件。",
+            "提交养老服务补贴申请，生成办件编号；可填写评估结果和评估申请号（申请号须为申请人本人的评估记录，评估结果须与记录一致，填评估结果时须同时填申请号）；同一申请重复提交只会生成一个办件。",
             "mz",
             Some("SQ-MZ-020"),
             Write,
-            submit_args(&[("address", pii("居住地址", PiiKind::Address))], &[]),
+            submit_args(
+                &[
+                    (
+                        "assessment_level",
+                        json!({"type": ["integer", "string"], "description": "评估结果：照护等级，按“老年照护需求统一评估信息”返回的 level（或“照护三级”这样的说明）"}),
+                    ),
+                    ("assessment_application_no", s("老年照护需求统一评估申请号")),
+                    ("address", pii("居住地址", PiiKind::Address)),
+                ],
+                &[],
+            ),
             submit_result(),
         ),
         ToolSpec::new(
@@ -417,11 +495,23 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "zhinei_submit",
             "支内回沪帮困补助提交",
-            "提交支内回沪帮困补助申请，生成办件编号；同一申请重复提交只会生成一个办件。",
+            "提交支内回沪帮困补助申请，生成办件编号；可填写按已核验养老金证明认定的月养老金和养老金证明（出具单位、出具日期）；同一申请重复提交只会生成一个办件。",
             "mz",
             Some("SQ-MZ-031"),
             Write,
-            submit_args(&[], &[]),
+            submit_args(
+                &[
+                    ("pension_monthly", number("月养老金（元），按已核验的养老金证明")),
+                    (
+                        "pension_certificate",
+                        obj(
+                            &[("issuer", s("出具单位")), ("issued_on", date("出具日期（YYYY-MM-DD）"))],
+                            &["issuer", "issued_on"],
+                        ),
+                    ),
+                ],
+                &[],
+            ),
             submit_result(),
         ),
         ToolSpec::new(
@@ -437,11 +527,18 @@ fn builtin_tools() -> Vec<ToolSpec> {
         ToolSpec::new(
             "disability_care_submit",
             "残疾人居家养护提交",
-            "提交残疾人居家养护服务申请，生成办件编号；同一申请重复提交只会生成一个办件。",
+            "提交残疾人居家养护服务申请，生成办件编号；须填写申请日期（不得晚于今天）；同一申请重复提交只会生成一个办件。",
             "cl",
             Some("SQ-CL-033"),
             Write,
-            submit_args(&[("guardian_name", pii("监护人姓名", PiiKind::Name)), ("guardian_mobile", pii("监护人电话", PiiKind::Mobile))], &[]),
+            submit_args(
+                &[
+                    ("application_date", date("申请日期（YYYY-MM-DD）")),
+                    ("guardian_name", pii("监护人姓名", PiiKind::Name)),
+                    ("guardian_mobile", pii("监护人电话", PiiKind::Mobile)),
+                ],
+                &["application_date"],
+            ),
             submit_result(),
         ),
         ToolSpec::new(
@@ -477,6 +574,10 @@ fn builtin_tools() -> Vec<ToolSpec> {
                             ("source", s("来源渠道")),
                             ("submitted_at", s("提交时间")),
                             ("street", s("受理街道")),
+                            (
+                                "form",
+                                json!({"type": "object", "description": "提交时填写的事项信息及所收材料（不含个人身份信息）", "additionalProperties": true}),
+                            ),
                             ("trajectory", trajectory_schema()),
                         ],
                         &["case_no", "status"],

@@ -68,7 +68,7 @@ async fn plain_calls(
         ),
         (
             "unemployment_submit",
-            json!({"name": unreg.1, "id_number": unreg.0, "mobile": smobile, "unemployment_date": "2026-10-08", "address": saddr}),
+            json!({"name": unreg.1, "id_number": unreg.0, "mobile": smobile, "unemployment_date": "2026-10-08", "unemployment_reason": "劳动合同期满终止", "job_intention": "仓储管理", "health_status": "健康", "claim_unemployment_benefit": "否", "address": saddr}),
         ),
         ("rural_subsidy_eligibility", who.clone()),
         (
@@ -77,7 +77,7 @@ async fn plain_calls(
         ),
         (
             "rural_subsidy_submit",
-            submit(json!({"start_month": "2026-09", "bank_card": "6222020200112345678"})),
+            submit(json!({"start_month": "2026-09", "monthly_wage": 6000, "bank_card": "6222020200112345678"})),
         ),
         ("elderly_subsidy_eligibility", who.clone()),
         ("elderly_assessment_info", who.clone()),
@@ -87,7 +87,7 @@ async fn plain_calls(
         ("disability_care_eligibility", who.clone()),
         (
             "disability_care_submit",
-            submit(json!({"guardian_name": "监护人甲", "guardian_mobile": "13812345678"})),
+            submit(json!({"application_date": "2026-11-10", "guardian_name": "监护人甲", "guardian_mobile": "13812345678"})),
         ),
         ("road_search", json!({"query": road, "limit": 5})),
         ("case_trajectory", json!({"case_no": rated_case})),
