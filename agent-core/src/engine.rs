@@ -688,7 +688,11 @@ impl Engine {
     }
 
     fn holds(&self, s: &Session, flow: &FlowSpec, name: &str, cond: &str) -> bool {
-        let out = self.render(s, flow, name, cond, &Map::new());
+        self.holds_with(s, flow, name, cond, &Map::new())
+    }
+
+    fn holds_with(&self, s: &Session, flow: &FlowSpec, name: &str, cond: &str, extra: &Map<String, Value>) -> bool {
+        let out = self.render(s, flow, name, cond, extra);
         matches!(out.trim(), "true" | "1")
     }
 
@@ -778,7 +782,7 @@ impl Engine {
                     if res.passed == Some(false) {
                         if let (Some(field), Some(cond)) = (&step.declare_field, &step.declare_when)
                             && !s.form.contains_key(field)
-                            && self.holds(s, flow, &format!("{}/declare", step.id), cond)
+                            && self.holds_with(s, flow, &format!("{}/declare", step.id), cond, &failed_rules(&res.result))
                             && let Some(input) = flow.step(field)
                         {
                             s.awaiting = Some(Awaiting { kind: AwaitKind::Input, field: field.clone() });
@@ -1484,6 +1488,23 @@ fn verdict(step: &Step, result: &Value) -> Option<bool> {
         .get(key)
         .or_else(|| result.get("passed"))
         .and_then(Value::as_bool)
+}
+
+/// `failed_rules`: the rule ids of the failed checks, for a step's `declare_when`.
+fn failed_rules(result: &Value) -> Map<String, Value> {
+    let ids: Vec<Value> = result
+        .get("checks")
+        .and_then(Value::as_array)
+        .map(|cs| {
+            cs.iter()
+                .filter(|c| c.get("passed").and_then(Value::as_bool) == Some(false))
+                .filter_map(|c| c.get("rule_id").cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut m = Map::new();
+    m.insert("failed_rules".into(), Value::Array(ids));
+    m
 }
 
 fn failed_reasons(result: &Value) -> String {

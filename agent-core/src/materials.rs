@@ -109,7 +109,7 @@ impl Attachment {
 
 /// Reads the text of an attachment (OCR for images and scans, the text layer of a PDF).
 #[async_trait]
-pub trait MaterialReader: Send + Sync {
+pub trait MaterialReader: Send + Sync + std::fmt::Debug {
     /// The text, or why it could not be read (Chinese).
     async fn read(&self, a: &Attachment) -> Result<String, String>;
 }

@@ -247,7 +247,7 @@ fn submit_args(extra: &[(&str, Value)], extra_required: &[&str]) -> Value {
     let mut props = vec![
         ("name", pii("申请人姓名", PiiKind::Name)),
         ("id_number", pii("申请人居民身份证号码", PiiKind::IdCard)),
-        ("mobile", pii("联系电话", PiiKind::Mobile)),
+        ("mobile", pii("联系电话；不填则以系统登记的联系电话为准", PiiKind::Mobile)),
         ("street", s("受理街道（镇）")),
         (
             "channel",
@@ -264,7 +264,8 @@ fn submit_args(extra: &[(&str, Value)], extra_required: &[&str]) -> Value {
         ("materials", materials_schema()),
     ];
     props.extend(extra.iter().cloned());
-    let mut required = vec!["name", "id_number", "mobile"];
+    // A resident applying through MAP has a mobile on file; the flows do not ask for it again.
+    let mut required = vec!["name", "id_number"];
     required.extend_from_slice(extra_required);
     obj(&props, &required)
 }

@@ -8,6 +8,7 @@
 
 pub mod body;
 pub mod error;
+pub mod launch;
 
 use std::sync::Arc;
 use std::time::Duration;

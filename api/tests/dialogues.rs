@@ -1,0 +1,297 @@
+//! End-to-end dialogues (one readable YAML per dialogue under `data/dialogues/`, like Rasa's e2e
+//! tests), run over real HTTP against `zhiban serve`'s router with the reference case system
+//! in-process, its test residents from `data/fixtures/residents.jsonl`, and the clock at
+//! 2026-11-15. Each turn's expectations are checked; after each dialogue: the seed's bound was
+//! kept, at most one 提交 reached the case system for that applicant, and no reply showed the
+//! applicant's name or ID number in plaintext.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use zhiban_agent_core::materials::TextOnlyReader;
+use zhiban_api::config::Config;
+use zhiban_api::serve::launch::{Running, ServeOptions, start};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Dialogue {
+    name: String,
+    agent: String,
+    #[serde(default)]
+    applicant: Option<Value>,
+    #[serde(default)]
+    as_of: Option<String>,
+    turns: Vec<TurnSpec>,
+    #[serde(rename = "final")]
+    end: Expect,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TurnSpec {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    attachments: Vec<AttachmentSpec>,
+    #[serde(default)]
+    expect: Option<Expect>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AttachmentSpec {
+    #[serde(rename = "ref")]
+    reference: String,
+    filename: String,
+    mime: String,
+    /// The document's text (the test reader reads it as the OCR result).
+    text: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    state: Option<String>,
+    /// Field awaited next; `null` in YAML (`~`) for none.
+    #[serde(default, deserialize_with = "some_option")]
+    awaiting: Option<Option<String>>,
+    #[serde(default)]
+    form: BTreeMap<String, Value>,
+    #[serde(default)]
+    form_absent: Vec<String>,
+    #[serde(default)]
+    reply_contains: Vec<String>,
+    #[serde(default)]
+    reply_not_contains: Vec<String>,
+    case_no: Option<bool>,
+    #[serde(default)]
+    tool_calls: Vec<String>,
+    #[serde(default)]
+    citations: Option<bool>,
+    #[serde(default)]
+    materials: BTreeMap<String, String>,
+}
+
+fn some_option<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Ok(Some(Option::deserialize(d)?))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+async fn launch(tmp: &Path) -> Running {
+    let cfg = Config::default();
+    let opts = ServeOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        today: Some("2026-11-15".parse().unwrap()),
+        casesim_fixtures: Some(repo().join("data/fixtures/residents.jsonl")),
+        casesim_bind: None,
+        casesim_url: None,
+        sessions: format!("sqlite://{}", tmp.join("sessions.db").display()),
+        ttl: Duration::from_secs(3600),
+        var_dir: tmp.join("var"),
+        index_dir: tmp.join("index"),
+        data_dir: repo().join("data/policies"),
+        reader: Arc::new(TextOnlyReader),
+    };
+    start(&cfg, opts, std::future::pending()).await.unwrap()
+}
+
+fn load_dialogues() -> Vec<(PathBuf, Dialogue)> {
+    let mut files: Vec<PathBuf> = walk(&repo().join("data/dialogues"));
+    files.sort();
+    files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let d: Dialogue = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            (f, d)
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else if p.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+fn residents() -> BTreeMap<String, (String, String)> {
+    let text = std::fs::read_to_string(repo().join("data/fixtures/residents.jsonl")).unwrap();
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            let id = v["id_number"].as_str().unwrap().to_string();
+            (id.clone(), (v["name"].as_str().unwrap().to_string(), id))
+        })
+        .collect()
+}
+
+fn check(ctx: &str, want: &Expect, got: &Value, errors: &mut Vec<String>) {
+    let mut fail = |m: String| errors.push(format!("{ctx}: {m}"));
+    if let Some(s) = &want.state
+        && got["state"] != json!(s)
+    {
+        fail(format!("state {} ≠ {s}", got["state"]));
+    }
+    if let Some(a) = &want.awaiting {
+        let field = got["awaiting"]["field"].as_str().map(str::to_string);
+        if &field != a {
+            fail(format!("awaiting {field:?} ≠ {a:?}"));
+        }
+    }
+    for (k, v) in &want.form {
+        if &got["form"][k] != v {
+            fail(format!("form.{k} = {} ≠ {v}", got["form"][k]));
+        }
+    }
+    for k in &want.form_absent {
+        if !got["form"][k].is_null() {
+            fail(format!("form.{k} should be absent, is {}", got["form"][k]));
+        }
+    }
+    let reply = got["reply"].as_str().unwrap_or("");
+    for w in &want.reply_contains {
+        if !reply.contains(w.as_str()) {
+            fail(format!("reply lacks “{w}”: {reply}"));
+        }
+    }
+    for w in &want.reply_not_contains {
+        if reply.contains(w.as_str()) {
+            fail(format!("reply contains “{w}”: {reply}"));
+        }
+    }
+    if let Some(c) = want.case_no
+        && got["case_no"].is_string() != c
+    {
+        fail(format!("case_no {}", got["case_no"]));
+    }
+    if !want.tool_calls.is_empty() {
+        let calls: Vec<&str> = got["tool_calls"]
+            .as_array()
+            .map(|a| a.iter().filter(|c| c["ok"] == json!(true)).filter_map(|c| c["tool"].as_str()).collect())
+            .unwrap_or_default();
+        let mut it = calls.iter();
+        if !want.tool_calls.iter().all(|w| it.any(|c| c == w)) {
+            fail(format!("tool calls {calls:?} do not contain {:?} in order", want.tool_calls));
+        }
+    }
+    if let Some(c) = want.citations {
+        let n = got["citations"].as_array().map_or(0, Vec::len);
+        if (n > 0) != c {
+            fail(format!("citations: {n}"));
+        }
+    }
+    for (k, status) in &want.materials {
+        let found = got["materials"]
+            .as_array()
+            .and_then(|a| a.iter().rev().find(|m| m["kind"] == json!(k)))
+            .map(|m| m["status"].clone());
+        if found != Some(json!(status)) {
+            fail(format!("material {k}: {found:?} ≠ {status}"));
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dialogue_passes_on_the_deterministic_path() {
+    let dialogues = load_dialogues();
+    assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
+    let tmp = tempfile::tempdir().unwrap();
+    let app = launch(tmp.path()).await;
+    let base = format!("http://{}", app.addr);
+    let sim = app.casesim_url.clone().unwrap();
+    let http = reqwest::Client::new();
+    let people = residents();
+    let mut errors = Vec::new();
+    let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
+    for (file, d) in &dialogues {
+        let ctx = format!("{} ({})", d.name, file.file_name().unwrap().to_string_lossy());
+        *per_agent.entry(d.agent.clone()).or_default() += 1;
+        http.delete(format!("{sim}/_requests")).send().await.unwrap();
+        let mut body = json!({"channel": "map"});
+        if let Some(a) = &d.applicant {
+            body["metadata"] = json!({"applicant": a});
+        }
+        if let Some(a) = &d.as_of {
+            body["as_of"] = json!(a);
+        }
+        let r = http.post(format!("{base}/v1/agents/{}/sessions", d.agent)).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201, "{ctx}");
+        let mut got: Value = r.json().await.unwrap();
+        let id = got["session_id"].as_str().unwrap().to_string();
+        let mut replies = vec![got["reply"].as_str().unwrap_or("").to_string()];
+        for (i, t) in d.turns.iter().enumerate() {
+            use base64::Engine as _;
+            let atts: Vec<Value> = t
+                .attachments
+                .iter()
+                .map(|a| json!({"ref": a.reference, "filename": a.filename, "mime": a.mime,
+                    "content_base64": base64::engine::general_purpose::STANDARD.encode(a.text.as_bytes())}))
+                .collect();
+            let r = http
+                .post(format!("{base}/v1/sessions/{id}/messages"))
+                .json(&json!({"text": t.user, "attachments": atts}))
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            got = r.json().await.unwrap();
+            if status != 200 {
+                errors.push(format!("{ctx} turn {}: HTTP {status}: {got}", i + 1));
+                break;
+            }
+            replies.push(got["reply"].as_str().unwrap_or("").to_string());
+            if let Some(e) = &t.expect {
+                check(&format!("{ctx} turn {} «{}»", i + 1, t.user), e, &got, &mut errors);
+            }
+        }
+        check(&format!("{ctx} final"), &d.end, &got, &mut errors);
+        let (n, max) = (got["interactions"].as_u64().unwrap_or(0), got["max_interactions"].as_u64().unwrap_or(0));
+        if n > max {
+            errors.push(format!("{ctx}: {n} interactions > bound {max}"));
+        }
+        let log: Value = http.get(format!("{sim}/_requests")).send().await.unwrap().json().await.unwrap();
+        let submits = log["requests"]
+            .as_array()
+            .map(|a| a.iter().filter(|r| r["operation"].as_str().is_some_and(|o| o.ends_with("_submit")) && r["ok"] == json!(true) && r["replayed"] != json!(true)).count())
+            .unwrap_or(0);
+        if submits > 1 {
+            errors.push(format!("{ctx}: {submits} submits reached the case system"));
+        }
+        if let Some(id_number) = d.applicant.as_ref().and_then(|a| a["id_number"].as_str())
+            && let Some((name, id)) = people.get(id_number)
+        {
+            for r in &replies {
+                if r.contains(name.as_str()) || r.contains(id.as_str()) {
+                    errors.push(format!("{ctx}: plaintext PII in a reply: {r}"));
+                }
+            }
+            // The line side received plaintext.
+            let plain = log["requests"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|r| r["args"]["id_number"] == json!(id)));
+            if !plain {
+                errors.push(format!("{ctx}: the case system never received the plaintext ID"));
+            }
+        }
+    }
+    println!("dialogues per agent: {per_agent:?}; failures: {}", errors.len());
+    app.stop().await;
+    assert!(errors.is_empty(), "{} failure(s):\n{}", errors.len(), errors.join("\n"));
+}
