@@ -236,7 +236,10 @@ pub fn parse_fixtures(text: &str) -> Result<Vec<Fixture>, FixtureError> {
         f.line = line;
         check(&mut f).map_err(bad)?;
         if !seen.insert(f.id_number.clone()) {
-            return Err(bad(format!("证件号码与前面的测试居民重复：{}", f.id_number)));
+            return Err(bad(format!(
+                "证件号码与前面的测试居民重复：{}",
+                f.id_number
+            )));
         }
         for a in &f.assessments {
             if !apps.insert(a.application_no.clone()) {
@@ -461,7 +464,8 @@ fn check(f: &mut Fixture) -> Result<(), String> {
         }
     }
     for s in &f.subsidies {
-        if month(&s.end_month, "补贴结束月份")? < month(&s.start_month, "补贴起始月份")? {
+        if month(&s.end_month, "补贴结束月份")? < month(&s.start_month, "补贴起始月份")?
+        {
             return Err("补贴结束月份早于起始月份".into());
         }
     }
@@ -595,7 +599,11 @@ pub(crate) async fn write(
         .bind(f.unemployment_insurance_months)
         .execute(&mut **tx)
         .await?;
-    let m = |v: &str| month(v, "月份").map(|d| d.to_string()).map_err(|e| conflict(f, e));
+    let m = |v: &str| {
+        month(v, "月份")
+            .map(|d| d.to_string())
+            .map_err(|e| conflict(f, e))
+    };
     for j in &f.employment {
         let end = j.end_month.as_deref().map(m).transpose()?;
         sqlx::query("INSERT INTO employment (resident_id, employer, employer_district, industry, start_month, end_month, contract_end, monthly_wage, separation_date, separation_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -655,12 +663,14 @@ pub(crate) async fn write(
             .await?;
     }
     for (op, fields) in &f.result_overrides {
-        sqlx::query("INSERT INTO result_overrides (resident_id, operation, result) VALUES (?, ?, ?)")
-            .bind(rid)
-            .bind(op)
-            .bind(Value::Object(fields.clone()).to_string())
-            .execute(&mut **tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO result_overrides (resident_id, operation, result) VALUES (?, ?, ?)",
+        )
+        .bind(rid)
+        .bind(op)
+        .bind(Value::Object(fields.clone()).to_string())
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }
@@ -693,7 +703,10 @@ mod tests {
 
     #[test]
     fn a_minimal_line_parses_and_comments_are_dropped() {
-        let f = parse_fixtures(&line(r#","_note":"说明","disability":{"category":"肢体","grade":1,"_x":1}"#)).unwrap();
+        let f = parse_fixtures(&line(
+            r#","_note":"说明","disability":{"category":"肢体","grade":1,"_x":1}"#,
+        ))
+        .unwrap();
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].hukou_place.as_deref(), Some("浦东新区"));
         assert_eq!(f[0].line, 1);
@@ -704,7 +717,10 @@ mod tests {
         let good = line("");
         for (extra, want) in [
             (r#","hukuo":"x""#, "不认识的字段“hukuo”"),
-            (r#","employment":[{"employer":"甲","employer_district":"浦东新区","start_month":"2020-01","wage":1}]"#, "不认识的字段“wage”"),
+            (
+                r#","employment":[{"employer":"甲","employer_district":"浦东新区","start_month":"2020-01","wage":1}]"#,
+                "不认识的字段“wage”",
+            ),
             (r#","low_income":"困难""#, "low_income"),
             (r#","residence_permit":"是""#, "类型不正确"),
             (r#","street":"外滩街道""#, "不属于浦东新区"),
@@ -714,16 +730,41 @@ mod tests {
             assert!(e.contains("第3行") && e.contains(want), "{e}");
         }
         let wrong_gender = good.replace("\"男\"", "\"女\"");
-        assert!(parse_fixtures(&wrong_gender).unwrap_err().to_string().contains("第17位"));
+        assert!(
+            parse_fixtures(&wrong_gender)
+                .unwrap_err()
+                .to_string()
+                .contains("第17位")
+        );
         let wrong_birth = good.replace("1990-05-01", "1990-05-02");
-        assert!(parse_fixtures(&wrong_birth).unwrap_err().to_string().contains("出生日期"));
+        assert!(
+            parse_fixtures(&wrong_birth)
+                .unwrap_err()
+                .to_string()
+                .contains("出生日期")
+        );
         let bad_sum = good.replace(&id("310115", "19900501", "123"), "310115199005011230");
         if !id_number_valid("310115199005011230") {
-            assert!(parse_fixtures(&bad_sum).unwrap_err().to_string().contains("校验位"));
+            assert!(
+                parse_fixtures(&bad_sum)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("校验位")
+            );
         }
         let missing = good.replace(r#","district":"浦东新区""#, "");
-        assert!(parse_fixtures(&missing).unwrap_err().to_string().contains("缺少必填字段“district”"));
-        assert!(parse_fixtures(&format!("{good}\n{good}")).unwrap_err().to_string().contains("重复"));
+        assert!(
+            parse_fixtures(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("缺少必填字段“district”")
+        );
+        assert!(
+            parse_fixtures(&format!("{good}\n{good}"))
+                .unwrap_err()
+                .to_string()
+                .contains("重复")
+        );
     }
 
     #[test]

@@ -183,30 +183,28 @@ async fn handle(
     let nth = st.log.delivery(&draw_key);
     let at = now_at(st);
     let logged_args = args.as_ref().ok().cloned().unwrap_or_else(|| json!({}));
-    let record = |status: u16,
-                  outcome: &'static str,
-                  dup: bool,
-                  answer: &Result<Value, OpError>| {
-        let (ok, result, error, replayed) = answer_fields(answer);
-        RequestRecord {
-        seq: 0,
-        at: at.clone(),
-        args: logged_args.clone(),
-        ok,
-        result,
-        error,
-        replayed,
-        at_ms: st.started.elapsed().as_millis() as u64,
-        transport,
-        operation: op.to_string(),
-        idempotency_key: key.clone(),
-        fault: fault.as_ref().map(|f| f.0.clone()),
-        body: raw.to_string(),
-        status,
-        outcome,
-        duplicate_delivery: dup,
-    }
-    };
+    let record =
+        |status: u16, outcome: &'static str, dup: bool, answer: &Result<Value, OpError>| {
+            let (ok, result, error, replayed) = answer_fields(answer);
+            RequestRecord {
+                seq: 0,
+                at: at.clone(),
+                args: logged_args.clone(),
+                ok,
+                result,
+                error,
+                replayed,
+                at_ms: st.started.elapsed().as_millis() as u64,
+                transport,
+                operation: op.to_string(),
+                idempotency_key: key.clone(),
+                fault: fault.as_ref().map(|f| f.0.clone()),
+                body: raw.to_string(),
+                status,
+                outcome,
+                duplicate_delivery: dup,
+            }
+        };
     let fault_err = |code: &'static str, message: &str| -> Result<Value, OpError> {
         Err(OpError {
             code,
@@ -220,7 +218,12 @@ async fn handle(
     }
     if spec.fires("error", spec.error, &draw_key, nth) {
         let msg = "业务系统繁忙（模拟故障）";
-        st.log.push(record(503, "error", false, &fault_err("FAULT_INJECTED", msg)));
+        st.log.push(record(
+            503,
+            "error",
+            false,
+            &fault_err("FAULT_INJECTED", msg),
+        ));
         return Outcome::Fault(StatusCode::SERVICE_UNAVAILABLE, msg);
     }
     let args = match args {
@@ -239,8 +242,12 @@ async fn handle(
             client: echo_client,
         };
         let answer = Err(e.clone());
-        st.log
-            .push(record(if echo_client { 422 } else { 500 }, "echo", false, &answer));
+        st.log.push(record(
+            if echo_client { 422 } else { 500 },
+            "echo",
+            false,
+            &answer,
+        ));
         return Outcome::Op(e);
     }
     let first = call_detached(st, op, &args, key.as_deref()).await;
@@ -258,8 +265,12 @@ async fn handle(
     } else {
         "none"
     };
-    st.log
-        .push(record(if lost { 502 } else { status }, outcome, false, &first));
+    st.log.push(record(
+        if lost { 502 } else { status },
+        outcome,
+        false,
+        &first,
+    ));
     if spec.fires("duplicate", spec.duplicate, &draw_key, nth) {
         // The gateway delivers the same request again; whatever it yields is not what the caller sees.
         let second = call_detached(st, op, &args, key.as_deref()).await;

@@ -115,7 +115,9 @@ fn flag(args: &Value, key: &str) -> Result<Option<bool>, OpError> {
         Some(Value::String(v)) => match v.trim() {
             "true" | "1" | "是" => Ok(Some(true)),
             "false" | "0" | "否" | "" => Ok(Some(false)),
-            other => Err(OpError::bad(format!("{key}应为布尔值（true/false）：{other}"))),
+            other => Err(OpError::bad(format!(
+                "{key}应为布尔值（true/false）：{other}"
+            ))),
         },
         Some(Value::Number(n)) => Ok(Some(n.as_f64().is_some_and(|x| x != 0.0))),
         Some(other) => Err(OpError::bad(format!("{key}应为布尔值：{other}"))),
@@ -224,12 +226,7 @@ impl Ops {
         Ok(v)
     }
 
-    async fn call_inner(
-        &self,
-        op: &str,
-        args: &Value,
-        idempotency_key: Option<&str>,
-    ) -> OpResult {
+    async fn call_inner(&self, op: &str, args: &Value, idempotency_key: Option<&str>) -> OpResult {
         if !args.is_object() {
             return Err(OpError::bad("请求参数应为对象"));
         }
@@ -470,7 +467,8 @@ impl Ops {
         } else {
             format!("通过{source}收件；{}", notes.join("；"))
         };
-        for (seq, node, note) in [(1, "收件", received), (2, "受理", format!("{street}受理"))] {
+        for (seq, node, note) in [(1, "收件", received), (2, "受理", format!("{street}受理"))]
+        {
             sqlx::query("INSERT INTO trajectory (case_no, seq, at, node, actor, note) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(&case_no)
                 .bind(seq)
@@ -568,10 +566,7 @@ impl Ops {
                 {
                     return Err(OpError::new(
                         "MATTER_MISMATCH",
-                        format!(
-                            "申请人户籍类型为{}，应办理{matter}，不是{code}",
-                            r.hukou
-                        ),
+                        format!("申请人户籍类型为{}，应办理{matter}，不是{code}", r.hukou),
                     ));
                 }
                 put("matter_code", json!(matter));
@@ -698,7 +693,11 @@ impl Ops {
             let list: Vec<String> = materials
                 .iter()
                 .map(|m| {
-                    let st = if m["status"] == "accepted" { "已收" } else { "未通过" };
+                    let st = if m["status"] == "accepted" {
+                        "已收"
+                    } else {
+                        "未通过"
+                    };
                     format!("{}（{st}）", plain(&m["kind"]))
                 })
                 .collect();
@@ -1027,7 +1026,9 @@ impl Ops {
 }
 
 fn plain(v: &Value) -> String {
-    v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// An assessment level as a number: `3`, `"3"`, `"照护3级"`, `"照护三级"`; 0 for 未达等级.
@@ -1071,8 +1072,12 @@ fn materials(args: &Value) -> Result<Vec<Value>, OpError> {
                 "第{n}项材料的核验状态只能是 accepted 或 rejected：{status}"
             )));
         }
-        if m.get("extracted").is_some_and(|e| !e.is_null() && !e.is_object()) {
-            return Err(OpError::bad(format!("第{n}项材料的识别结果（extracted）应为对象")));
+        if m.get("extracted")
+            .is_some_and(|e| !e.is_null() && !e.is_object())
+        {
+            return Err(OpError::bad(format!(
+                "第{n}项材料的识别结果（extracted）应为对象"
+            )));
         }
         out.push(json!({"kind": kind, "ref": r, "status": status}));
     }

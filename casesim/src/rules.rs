@@ -571,7 +571,11 @@ pub const RURAL_START_RULE: &str = "劳动合同履行满1个月后方可申请�
 /// 郊区农村富余劳动力跨区非农就业补贴 准入判断. `declared_land` is the applicant's own statement
 /// of being a 征地安置人员 (第二条第（一）项, 第八条): for a 本市非农业户籍 without the flag it
 /// passes the 户籍 check on condition that the 征地安置证明 is submitted.
-pub fn rural_eligibility(f: &Facts, today: NaiveDate, declared_land: bool) -> (Decision, RuralInfo) {
+pub fn rural_eligibility(
+    f: &Facts,
+    today: NaiveDate,
+    declared_land: bool,
+) -> (Decision, RuralInfo) {
     let rural = f.person.hukou == "本市农村";
     let flagged = f.local() && f.person.land_expropriated;
     let conditional = !rural && !flagged && f.local() && declared_land;
@@ -581,14 +585,18 @@ pub fn rural_eligibility(f: &Facts, today: NaiveDate, declared_land: bool) -> (D
     } else if flagged {
         "本市征地安置人员（户籍信息中有征地标志）".to_string()
     } else if conditional {
-        "申请人申报为本市征地安置人员，户籍信息中无征地标志，须提交区征地事务机构出具的征地安置证明".to_string()
+        "申请人申报为本市征地安置人员，户籍信息中无征地标志，须提交区征地事务机构出具的征地安置证明"
+            .to_string()
     } else if f.local() {
         format!(
             "户籍类型为{}，户籍信息中无征地标志（如属征地安置人员，可申报并提交征地安置证明）",
             f.person.hukou
         )
     } else {
-        format!("户籍类型为{}，非本市郊区农业户籍或征地安置人员", f.person.hukou)
+        format!(
+            "户籍类型为{}，非本市郊区农业户籍或征地安置人员",
+            f.person.hukou
+        )
     };
     let mut checks = vec![check("R019-HUKOU", hukou_ok, msg)];
     let (ok, msg) = working_age(f, today);
@@ -645,8 +653,11 @@ pub fn rural_eligibility(f: &Facts, today: NaiveDate, declared_land: bool) -> (D
             info.contract_end = j.contract_end.map(|d| d.to_string());
             info.contract_months = j.contract_end.map(|_| months);
             info.can_apply_from = Some(apply_from.to_string());
-            info.earliest_start_month = (apply_from <= today)
-                .then(|| rural_expected_start(j.start, today).format("%Y-%m").to_string());
+            info.earliest_start_month = (apply_from <= today).then(|| {
+                rural_expected_start(j.start, today)
+                    .format("%Y-%m")
+                    .to_string()
+            });
         }
     }
     let used = used_subsidy_months(f, today);
@@ -1017,7 +1028,10 @@ mod tests {
         f.rural_subsidies.push((d(2026, 3, 1), d(2027, 2, 1)));
         assert!(!rural_start_check(&f, d(2026, 11, 1), today).eligible);
         f.rural_subsidies = vec![(d(2023, 1, 1), d(2025, 12, 1))];
-        assert!(!rural_eligibility(&f, today, false).0.eligible, "36-month cap");
+        assert!(
+            !rural_eligibility(&f, today, false).0.eligible,
+            "36-month cap"
+        );
         f.jobs[0].district = "奉贤区".into();
         assert!(!rural_eligibility(&f, today, false).0.eligible);
     }

@@ -83,7 +83,10 @@ async fn the_sample_file_loads_and_every_documented_outcome_holds() {
     let mut checked = 0;
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let raw: Value = serde_json::from_str(line).unwrap();
-        assert!(raw["_note"].is_string(), "every resident documents its outcome");
+        assert!(
+            raw["_note"].is_string(),
+            "every resident documents its outcome"
+        );
         let id = raw["id_number"].as_str().unwrap();
         assert!(zhiban_casesim::synth::id_number_valid(id), "{id}");
         let who = json!({"name": raw["name"], "id_number": id});
@@ -150,8 +153,14 @@ async fn a_fixture_replaces_a_seeded_resident_with_all_their_rows() {
             .await
             .unwrap()
     };
-    assert_eq!(count("SELECT COUNT(*) FROM cases WHERE resident_id = ?").await, 0);
-    assert_eq!(count("SELECT COUNT(*) FROM employment WHERE resident_id = ?").await, 0);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM cases WHERE resident_id = ?").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM employment WHERE resident_id = ?").await,
+        0
+    );
     let (name, district): (String, String) =
         sqlx::query_as("SELECT name, district FROM residents WHERE id_number = ?")
             .bind(&id_number)
@@ -177,8 +186,13 @@ async fn a_bad_line_loads_nothing() {
     // Parse-time refusal: line 2 has an unknown key.
     let mut typo = other.clone();
     typo["hukuo"] = json!("本市城镇");
-    let e = parse_fixtures(&format!("{good}\n{typo}")).unwrap_err().to_string();
-    assert!(e.contains("第2行") && e.contains("hukuo") && e.contains("未加载"), "{e}");
+    let e = parse_fixtures(&format!("{good}\n{typo}"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("第2行") && e.contains("hukuo") && e.contains("未加载"),
+        "{e}"
+    );
     // Database-time refusal (an application number another resident holds): the transaction
     // is rolled back, so the good line before it is not there either.
     let dir = tempfile::TempDir::new().unwrap();
@@ -227,13 +241,30 @@ async fn rules_read_fixture_facts() {
     let (app, _) = app(&text).await;
     let who = |v: &Value| json!({"name": v["name"], "id_number": v["id_number"]});
     let v = ok(&app, "unemployment_eligibility", who(&nonlocal_worked)).await;
-    assert_eq!((v["matter_code"].as_str(), v["eligible"].as_bool()), (Some("SQ-RS-002"), Some(true)), "{v}");
-    let v = ok(&app, "unemployment_eligibility", who(&nonlocal_stated_months)).await;
-    assert_eq!(failed(&v), ["RS-NONLOCAL-BASIS"], "stated 0 months and no permit");
+    assert_eq!(
+        (v["matter_code"].as_str(), v["eligible"].as_bool()),
+        (Some("SQ-RS-002"), Some(true)),
+        "{v}"
+    );
+    let v = ok(
+        &app,
+        "unemployment_eligibility",
+        who(&nonlocal_stated_months),
+    )
+    .await;
+    assert_eq!(
+        failed(&v),
+        ["RS-NONLOCAL-BASIS"],
+        "stated 0 months and no permit"
+    );
     let v = ok(&app, "elderly_subsidy_eligibility", who(&alone)).await;
     assert_eq!(v["eligible"], true, "90+ living alone: {v}");
     let v = ok(&app, "rural_subsidy_eligibility", who(&farm)).await;
-    assert_eq!(failed(&v), ["R019-CROSS-DISTRICT"], "a farm trade is not 非农");
+    assert_eq!(
+        failed(&v),
+        ["R019-CROSS-DISTRICT"],
+        "a farm trade is not 非农"
+    );
     assert_eq!(v["employer_district"], "浦东新区");
     assert_eq!(v["contract_start_month"], "2026-01");
     assert_eq!(v["earliest_start_month"], "2026-11");
@@ -276,43 +307,90 @@ async fn the_request_log_has_the_contract_shape_for_both_transports() {
     let first = rest(&app, "disability_care_submit", &submit, Some("log-k1")).await;
     let again = rest(&app, "disability_care_submit", &submit, Some("log-k1")).await;
     assert_eq!(first["result"]["case_no"], again["result"]["case_no"]);
-    let (s, _) = send(&app, soap_req("applicant_verify", &json!({"name": "某", "id_number": "123"}))).await;
+    let (s, _) = send(
+        &app,
+        soap_req(
+            "applicant_verify",
+            &json!({"name": "某", "id_number": "123"}),
+        ),
+    )
+    .await;
     assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
 
-    let (s, body) = send(&app, Request::get("/_requests").body(Body::empty()).unwrap()).await;
+    let (s, body) = send(
+        &app,
+        Request::get("/_requests").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     let log: Value = serde_json::from_str(&body).unwrap();
     let reqs = log["requests"].as_array().unwrap();
     assert_eq!(reqs.len(), 5);
     for r in reqs {
-        for k in ["seq", "at", "transport", "operation", "args", "idempotency_key", "ok", "result", "error", "replayed"] {
+        for k in [
+            "seq",
+            "at",
+            "transport",
+            "operation",
+            "args",
+            "idempotency_key",
+            "ok",
+            "result",
+            "error",
+            "replayed",
+        ] {
             assert!(r.get(k).is_some(), "missing {k}: {r}");
         }
         assert!(r["at"].as_str().unwrap().starts_with("2026-11-15T"), "{r}");
     }
     let (rest_e, soap_e) = (&reqs[0], &reqs[1]);
-    assert_eq!((rest_e["transport"].as_str(), soap_e["transport"].as_str()), (Some("rest"), Some("soap")));
+    assert_eq!(
+        (rest_e["transport"].as_str(), soap_e["transport"].as_str()),
+        (Some("rest"), Some("soap"))
+    );
     // Plaintext arguments, the same whichever transport carried them.
     assert_eq!(rest_e["args"], who);
     assert_eq!(soap_e["args"], who);
     assert_eq!(soap_e["ok"], true);
     assert_eq!(soap_e["result"]["eligible"], true);
     assert!(soap_e["error"].is_null() && soap_e["idempotency_key"].is_null());
-    assert_eq!((reqs[2]["replayed"].as_bool(), reqs[3]["replayed"].as_bool()), (Some(false), Some(true)));
+    assert_eq!(
+        (reqs[2]["replayed"].as_bool(), reqs[3]["replayed"].as_bool()),
+        (Some(false), Some(true))
+    );
     assert_eq!(reqs[3]["idempotency_key"], "log-k1");
     assert_eq!(reqs[3]["args"]["application_date"], "2026-11-10");
     let bad = &reqs[4];
-    assert_eq!((bad["ok"].as_bool(), bad["transport"].as_str()), (Some(false), Some("soap")));
+    assert_eq!(
+        (bad["ok"].as_bool(), bad["transport"].as_str()),
+        (Some(false), Some("soap"))
+    );
     assert!(bad["result"].is_null());
     assert_eq!(bad["error"]["code"], "INVALID_ARGUMENT");
-    assert!(bad["error"]["message"].as_str().unwrap().contains("证件号码"));
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("证件号码")
+    );
     let seqs: Vec<u64> = reqs.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]));
 
-    let (s, _) = send(&app, Request::delete("/_requests").body(Body::empty()).unwrap()).await;
+    let (s, _) = send(
+        &app,
+        Request::delete("/_requests").body(Body::empty()).unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let (_, body) = send(&app, Request::get("/_requests").body(Body::empty()).unwrap()).await;
-    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["requests"], json!([]));
+    let (_, body) = send(
+        &app,
+        Request::get("/_requests").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["requests"],
+        json!([])
+    );
 }
 
 fn person<'a>(f: &'a [zhiban_casesim::Fixture], name: &str) -> &'a zhiban_casesim::Fixture {
@@ -332,69 +410,179 @@ async fn every_submit_carries_and_stores_every_field_of_the_flow() {
     let f = load_fixtures(sample_path()).unwrap();
     let base = |p: &zhiban_casesim::Fixture| json!({"name": p.name, "id_number": p.id_number, "mobile": "13900002222"});
     let with = |mut v: Value, extra: Value| {
-        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         v
     };
     let material = |kind: &str| json!({"kind": kind, "ref": "A1", "status": "accepted", "extracted": {"issuer": "某单位"}});
 
     // 失业登记
     let p = person(&f, "陈晓雯");
-    let full = with(base(p), json!({"unemployment_date": "2026-09-01", "unemployment_reason": "劳动合同期满终止",
+    let full = with(
+        base(p),
+        json!({"unemployment_date": "2026-09-01", "unemployment_reason": "劳动合同期满终止",
         "job_intention": "行政文员", "health_status": "健康", "claim_unemployment_benefit": "是", "matter_code": "SQ-RS-001",
-        "materials": [material("退工证明")]}));
-    for (drop, label) in [("unemployment_reason", "失业原因"), ("health_status", "健康状况"), ("claim_unemployment_benefit", "是否申领失业金"), ("job_intention", "求职意向")] {
+        "materials": [material("退工证明")]}),
+    );
+    for (drop, label) in [
+        ("unemployment_reason", "失业原因"),
+        ("health_status", "健康状况"),
+        ("claim_unemployment_benefit", "是否申领失业金"),
+        ("job_intention", "求职意向"),
+    ] {
         let mut v = full.clone();
         v.as_object_mut().unwrap().remove(drop);
         let e = rest(&app, "unemployment_submit", &v, None).await;
         let msg = e["error"]["message"].as_str().unwrap();
-        assert!(msg.contains("缺少必填项") && msg.contains(label) && msg.contains(drop), "{msg}");
+        assert!(
+            msg.contains("缺少必填项") && msg.contains(label) && msg.contains(drop),
+            "{msg}"
+        );
     }
-    let e = rest(&app, "unemployment_submit", &with(full.clone(), json!({"matter_code": "SQ-RS-002"})), None).await;
+    let e = rest(
+        &app,
+        "unemployment_submit",
+        &with(full.clone(), json!({"matter_code": "SQ-RS-002"})),
+        None,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "MATTER_MISMATCH");
-    let e = rest(&app, "unemployment_submit", &with(full.clone(), json!({"claim_unemployment_benefit": "要"})), None).await;
-    assert!(e["error"]["message"].as_str().unwrap().contains("是否申领失业金"));
+    let e = rest(
+        &app,
+        "unemployment_submit",
+        &with(full.clone(), json!({"claim_unemployment_benefit": "要"})),
+        None,
+    )
+    .await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("是否申领失业金")
+    );
     let r = rest(&app, "unemployment_submit", &full, Some("u-1")).await;
     assert_eq!(r["ok"], true, "{r}");
     let (form, traj) = case_form(&app, &r["result"]["case_no"]).await;
     assert_eq!(form["unemployment_reason"], "劳动合同期满终止");
     assert_eq!(form["claim_unemployment_benefit"], "是");
     assert_eq!(form["matter_code"], "SQ-RS-001");
-    assert_eq!(form["materials"], json!([{"kind": "退工证明", "ref": "A1", "status": "accepted"}]));
+    assert_eq!(
+        form["materials"],
+        json!([{"kind": "退工证明", "ref": "A1", "status": "accepted"}])
+    );
     assert!(form.get("id_number").is_none() && form.get("name").is_none());
-    assert!(traj[0]["note"].as_str().unwrap().contains("退工证明"), "{traj}");
+    assert!(
+        traj[0]["note"].as_str().unwrap().contains("退工证明"),
+        "{traj}"
+    );
     let again = rest(&app, "unemployment_submit", &full, Some("u-1")).await;
-    assert_eq!((again["result"]["replayed"].as_bool(), &again["result"]["case_no"]), (Some(true), &r["result"]["case_no"]));
+    assert_eq!(
+        (
+            again["result"]["replayed"].as_bool(),
+            &again["result"]["case_no"]
+        ),
+        (Some(true), &r["result"]["case_no"])
+    );
 
     // 跨区: a declared 征地 resident must bring the 征地安置证明.
     let p = person(&f, "沈国平");
-    let rural = with(base(p), json!({"start_month": "2026-11", "monthly_wage": 7000, "land_expropriated_declared": true}));
+    let rural = with(
+        base(p),
+        json!({"start_month": "2026-11", "monthly_wage": 7000, "land_expropriated_declared": true}),
+    );
     let e = rest(&app, "rural_subsidy_submit", &rural, None).await;
     assert_eq!(e["error"]["code"], "MATERIAL_MISSING");
-    assert!(e["error"]["message"].as_str().unwrap().contains("征地安置证明"));
-    let rejected = with(rural.clone(), json!({"materials": [{"kind": "征地安置证明", "ref": "A2", "status": "rejected"}]}));
-    assert_eq!(rest(&app, "rural_subsidy_submit", &rejected, None).await["error"]["code"], "MATERIAL_MISSING");
-    let e = rest(&app, "rural_subsidy_submit", &with(rural.clone(), json!({"monthly_wage": 100})), None).await;
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("征地安置证明")
+    );
+    let rejected = with(
+        rural.clone(),
+        json!({"materials": [{"kind": "征地安置证明", "ref": "A2", "status": "rejected"}]}),
+    );
+    assert_eq!(
+        rest(&app, "rural_subsidy_submit", &rejected, None).await["error"]["code"],
+        "MATERIAL_MISSING"
+    );
+    let e = rest(
+        &app,
+        "rural_subsidy_submit",
+        &with(rural.clone(), json!({"monthly_wage": 100})),
+        None,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "WAGE_OUT_OF_RANGE");
     let mut no_wage = rural.clone();
     no_wage.as_object_mut().unwrap().remove("monthly_wage");
-    assert!(rest(&app, "rural_subsidy_submit", &no_wage, None).await["error"]["message"].as_str().unwrap().contains("月工资收入"));
-    let good = with(rural, json!({"materials": [material("征地安置证明"), material("劳动合同")]}));
+    assert!(
+        rest(&app, "rural_subsidy_submit", &no_wage, None).await["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("月工资收入")
+    );
+    let good = with(
+        rural,
+        json!({"materials": [material("征地安置证明"), material("劳动合同")]}),
+    );
     let r = rest(&app, "rural_subsidy_submit", &good, None).await;
     assert_eq!(r["ok"], true, "{r}");
     let (form, traj) = case_form(&app, &r["result"]["case_no"]).await;
-    assert_eq!((form["start_month"].as_str(), form["monthly_wage"].as_f64(), form["land_expropriated_declared"].as_bool()), (Some("2026-11"), Some(7000.0), Some(true)));
+    assert_eq!(
+        (
+            form["start_month"].as_str(),
+            form["monthly_wage"].as_f64(),
+            form["land_expropriated_declared"].as_bool()
+        ),
+        (Some("2026-11"), Some(7000.0), Some(true))
+    );
     assert!(traj[0]["note"].as_str().unwrap().contains("征地安置证明"));
 
     // 养老: the assessment must be the applicant's own and agree with the record.
     let p = person(&f, "周桂英");
     let app_no = &p.assessments[0].application_no;
-    let e = rest(&app, "elderly_subsidy_submit", &with(base(p), json!({"assessment_level": 4, "assessment_application_no": app_no})), None).await;
+    let e = rest(
+        &app,
+        "elderly_subsidy_submit",
+        &with(
+            base(p),
+            json!({"assessment_level": 4, "assessment_application_no": app_no}),
+        ),
+        None,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "ASSESSMENT_MISMATCH");
-    let e = rest(&app, "elderly_subsidy_submit", &with(base(p), json!({"assessment_level": 3, "assessment_application_no": "CHX-NOT-HERS"})), None).await;
+    let e = rest(
+        &app,
+        "elderly_subsidy_submit",
+        &with(
+            base(p),
+            json!({"assessment_level": 3, "assessment_application_no": "CHX-NOT-HERS"}),
+        ),
+        None,
+    )
+    .await;
     assert_eq!(e["error"]["code"], "ASSESSMENT_MISMATCH");
-    let r = rest(&app, "elderly_subsidy_submit", &with(base(p), json!({"assessment_level": "照护三级", "assessment_application_no": app_no})), None).await;
+    let r = rest(
+        &app,
+        "elderly_subsidy_submit",
+        &with(
+            base(p),
+            json!({"assessment_level": "照护三级", "assessment_application_no": app_no}),
+        ),
+        None,
+    )
+    .await;
     let (form, _) = case_form(&app, &r["result"]["case_no"]).await;
-    assert_eq!((form["assessment_level"].as_i64(), form["assessment_application_no"].as_str()), (Some(3), Some(app_no.as_str())));
+    assert_eq!(
+        (
+            form["assessment_level"].as_i64(),
+            form["assessment_application_no"].as_str()
+        ),
+        (Some(3), Some(app_no.as_str()))
+    );
 
     // 支内
     let p = person(&f, "黄建华");
@@ -409,9 +597,21 @@ async fn every_submit_carries_and_stores_every_field_of_the_flow() {
     let p = person(&f, "李思远");
     let e = rest(&app, "disability_care_submit", &base(p), None).await;
     assert!(e["error"]["message"].as_str().unwrap().contains("申请日期"));
-    let e = rest(&app, "disability_care_submit", &with(base(p), json!({"application_date": "2026-12-01"})), None).await;
+    let e = rest(
+        &app,
+        "disability_care_submit",
+        &with(base(p), json!({"application_date": "2026-12-01"})),
+        None,
+    )
+    .await;
     assert!(e["error"]["message"].as_str().unwrap().contains("不得晚于"));
-    let r = rest(&app, "disability_care_submit", &with(base(p), json!({"application_date": "2026-11-15"})), None).await;
+    let r = rest(
+        &app,
+        "disability_care_submit",
+        &with(base(p), json!({"application_date": "2026-11-15"})),
+        None,
+    )
+    .await;
     let (form, _) = case_form(&app, &r["result"]["case_no"]).await;
     assert_eq!(form["application_date"], "2026-11-15");
 }
@@ -431,6 +631,9 @@ async fn a_full_submit_over_soap_is_stored_like_rest() {
     let el = soap::body_element(&body).unwrap();
     let res = soap::to_json(&el);
     let (form, _) = case_form(&app, &res["case_no"]).await;
-    assert_eq!(form["pension_certificate"]["issuer"], "贵州省社会保险事业局");
+    assert_eq!(
+        form["pension_certificate"]["issuer"],
+        "贵州省社会保险事业局"
+    );
     assert_eq!(form["materials"].as_array().map(Vec::len), Some(2));
 }

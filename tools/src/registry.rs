@@ -287,18 +287,41 @@ fn submit_result() -> Value {
 
 fn rural_eligibility_extra() -> Vec<(&'static str, Value)> {
     vec![
-        ("land_expropriated_in_system", boolean("户籍信息中是否有征地标志")),
-        ("land_expropriated_declared", boolean("申请人是否申报为征地安置人员")),
-        ("hukou_conditional", boolean("户籍条件是否仅凭申报通过（须提交征地安置证明）")),
-        ("required_materials", arr(s("因申报情况须提交的材料，如“征地安置证明”"))),
+        (
+            "land_expropriated_in_system",
+            boolean("户籍信息中是否有征地标志"),
+        ),
+        (
+            "land_expropriated_declared",
+            boolean("申请人是否申报为征地安置人员"),
+        ),
+        (
+            "hukou_conditional",
+            boolean("户籍条件是否仅凭申报通过（须提交征地安置证明）"),
+        ),
+        (
+            "required_materials",
+            arr(s("因申报情况须提交的材料，如“征地安置证明”")),
+        ),
         ("hukou_district", s("户籍所在区")),
         ("employer_district", nullable(s("当前用人单位所在区"))),
         ("industry", nullable(s("当前就业行业类别：农业/非农"))),
-        ("contract_start_month", nullable(s("当前劳动合同起始月份（YYYY-MM）"))),
+        (
+            "contract_start_month",
+            nullable(s("当前劳动合同起始月份（YYYY-MM）")),
+        ),
         ("contract_end", nullable(s("当前劳动合同终止日期"))),
         ("contract_months", nullable(int("劳动合同期限（月）"))),
-        ("can_apply_from", nullable(s("劳动合同履行满1个月、可以申请的最早日期"))),
-        ("earliest_start_month", nullable(s("今天申请时按第六条确定的补贴起始月份（YYYY-MM）；今天尚不能申请时为空"))),
+        (
+            "can_apply_from",
+            nullable(s("劳动合同履行满1个月、可以申请的最早日期")),
+        ),
+        (
+            "earliest_start_month",
+            nullable(s(
+                "今天申请时按第六条确定的补贴起始月份（YYYY-MM）；今天尚不能申请时为空",
+            )),
+        ),
         ("start_month_rule", s("起始月份规则说明")),
     ]
 }

@@ -77,7 +77,9 @@ async fn plain_calls(
         ),
         (
             "rural_subsidy_submit",
-            submit(json!({"start_month": "2026-09", "monthly_wage": 6000, "bank_card": "6222020200112345678"})),
+            submit(
+                json!({"start_month": "2026-09", "monthly_wage": 6000, "bank_card": "6222020200112345678"}),
+            ),
         ),
         ("elderly_subsidy_eligibility", who.clone()),
         ("elderly_assessment_info", who.clone()),
@@ -87,7 +89,9 @@ async fn plain_calls(
         ("disability_care_eligibility", who.clone()),
         (
             "disability_care_submit",
-            submit(json!({"application_date": "2026-11-10", "guardian_name": "监护人甲", "guardian_mobile": "13812345678"})),
+            submit(
+                json!({"application_date": "2026-11-10", "guardian_name": "监护人甲", "guardian_mobile": "13812345678"}),
+            ),
         ),
         ("road_search", json!({"query": road, "limit": 5})),
         ("case_trajectory", json!({"case_no": rated_case})),
