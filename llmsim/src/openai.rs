@@ -136,7 +136,11 @@ pub(crate) fn chunks(head: &Head, answer: &Answer, piece_chars: usize) -> Vec<Va
     let mut header_sent = text.is_empty() && !answer.calls.is_empty();
     for (i, c) in calls {
         if !header_sent {
-            out.push(chunk(head, json!({"tool_calls": [call_header(i, c)]}), None));
+            out.push(chunk(
+                head,
+                json!({"tool_calls": [call_header(i, c)]}),
+                None,
+            ));
         }
         header_sent = false;
         for p in pieces(&c.arguments, piece_chars) {
@@ -248,9 +252,9 @@ pub(crate) fn embedding_inputs(input: &Value) -> Result<Vec<String>, String> {
             .iter()
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect()),
-        Value::Array(items) if items.iter().all(Value::is_u64) => {
-            tokens(items).map(|t| vec![t]).ok_or_else(|| "bad tokens".into())
-        }
+        Value::Array(items) if items.iter().all(Value::is_u64) => tokens(items)
+            .map(|t| vec![t])
+            .ok_or_else(|| "bad tokens".into()),
         Value::Array(items) => items
             .iter()
             .map(|v| v.as_array().and_then(tokens))
@@ -341,8 +345,14 @@ mod tests {
 
     #[test]
     fn error_defaults_follow_status() {
-        assert_eq!(error_body(429, None, None, None)["error"]["code"], "rate_limit_exceeded");
-        assert_eq!(error_body(503, None, None, None)["error"]["type"], "server_error");
+        assert_eq!(
+            error_body(429, None, None, None)["error"]["code"],
+            "rate_limit_exceeded"
+        );
+        assert_eq!(
+            error_body(503, None, None, None)["error"]["type"],
+            "server_error"
+        );
         let e = error_body(429, Some("额度已用完"), Some("insufficient_quota"), None);
         assert_eq!(e["error"]["type"], "insufficient_quota");
         assert_eq!(e["error"]["message"], "额度已用完");
@@ -353,7 +363,10 @@ mod tests {
         assert_eq!(embedding_inputs(&json!("a")).unwrap(), ["a"]);
         assert_eq!(embedding_inputs(&json!(["a", "b"])).unwrap(), ["a", "b"]);
         assert_eq!(embedding_inputs(&json!([1, 2])).unwrap(), ["1 2"]);
-        assert_eq!(embedding_inputs(&json!([[1], [2, 3]])).unwrap(), ["1", "2 3"]);
+        assert_eq!(
+            embedding_inputs(&json!([[1], [2, 3]])).unwrap(),
+            ["1", "2 3"]
+        );
         assert!(embedding_inputs(&json!([])).is_err());
         assert!(embedding_inputs(&json!(["a", 1])).is_err());
         assert!(embedding_inputs(&json!({"a": 1})).is_err());

@@ -171,7 +171,10 @@ impl Script {
             path: path.to_owned(),
             source,
         })?;
-        if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
             Self::from_toml(&text)
         } else {
             Self::from_json(&text)
@@ -224,9 +227,7 @@ impl Reply {
             self.truncated_stream,
         ];
         if faults.iter().filter(|f| **f).count() > 1 {
-            return Err(
-                "at most one of status, hang, malformed, empty, truncated_stream".into(),
-            );
+            return Err("at most one of status, hang, malformed, empty, truncated_stream".into());
         }
         if let Some(s) = self.status
             && !(400..=599).contains(&s)
@@ -383,8 +384,13 @@ impl CompiledRule {
     fn matches(&self, view: &ChatView, nth: u64) -> bool {
         let w = &self.when;
         w.any != Some(false)
-            && w.contains.as_ref().is_none_or(|s| view.last_user.contains(s.as_str()))
-            && self.regex.as_ref().is_none_or(|re| re.is_match(&view.last_user))
+            && w.contains
+                .as_ref()
+                .is_none_or(|s| view.last_user.contains(s.as_str()))
+            && self
+                .regex
+                .as_ref()
+                .is_none_or(|re| re.is_match(&view.last_user))
             && w.has_tool_result.is_none_or(|b| b == view.has_tool_result)
             && w.tool_result_of
                 .as_ref()
@@ -453,14 +459,14 @@ mod tests {
     #[test]
     fn tool_matchers_see_tools_and_results() {
         let body = json!({"model": "m",
-            "tools": [{"type": "function", "function": {"name": "lookup_case", "parameters": {}}},
-                      {"type": "function", "function": {"name": "send_sms"}}],
-            "messages": [
-                {"role": "user", "content": [{"type": "text", "text": "查一下"}, {"type": "text", "text": "我的件"}]},
-                {"role": "assistant", "content": null, "tool_calls": [
-                    {"id": "call_1", "type": "function", "function": {"name": "lookup_case", "arguments": "{}"}}]},
-                {"role": "tool", "tool_call_id": "call_1", "content": "{\"status\":\"办理中\"}"}
-            ]});
+        "tools": [{"type": "function", "function": {"name": "lookup_case", "parameters": {}}},
+                  {"type": "function", "function": {"name": "send_sms"}}],
+        "messages": [
+            {"role": "user", "content": [{"type": "text", "text": "查一下"}, {"type": "text", "text": "我的件"}]},
+            {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "lookup_case", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "{\"status\":\"办理中\"}"}
+        ]});
         let v = ChatView::of(&body);
         assert_eq!(v.last_user, "查一下我的件");
         assert_eq!(v.last_role.as_deref(), Some("tool"));
@@ -511,14 +517,25 @@ mod tests {
     #[test]
     fn invalid_scripts_are_rejected() {
         let two_faults = r#"{"rules": [{"reply": {"hang": true, "status": 500}}]}"#;
-        assert!(matches!(Script::from_json(two_faults), Err(Error::Script(m)) if m.starts_with("rule 1")));
+        assert!(
+            matches!(Script::from_json(two_faults), Err(Error::Script(m)) if m.starts_with("rule 1"))
+        );
         let bad_regex = r#"{"rules": [{"when": {"regex": "(unclosed"}, "reply": {"text": "x"}}]}"#;
-        assert!(matches!(Script::from_json(bad_regex), Err(Error::Script(_))));
+        assert!(matches!(
+            Script::from_json(bad_regex),
+            Err(Error::Script(_))
+        ));
         let ok_status = r#"{"rules": [{"reply": {"status": 200}}]}"#;
-        assert!(matches!(Script::from_json(ok_status), Err(Error::Script(_))));
+        assert!(matches!(
+            Script::from_json(ok_status),
+            Err(Error::Script(_))
+        ));
         let typo = r#"{"rules": [{"when": {"contain": "x"}}]}"#;
         assert!(matches!(Script::from_json(typo), Err(Error::Json(_))));
-        assert!(matches!(Script::from_toml("rules = 3"), Err(Error::Toml(_))));
+        assert!(matches!(
+            Script::from_toml("rules = 3"),
+            Err(Error::Toml(_))
+        ));
     }
 
     #[test]

@@ -233,7 +233,11 @@ fn router(shared: Arc<Shared>) -> Router {
 
 fn error(status: u16, message: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, Json(openai::error_body(status, Some(message), None, None))).into_response()
+    (
+        code,
+        Json(openai::error_body(status, Some(message), None, None)),
+    )
+        .into_response()
 }
 
 async fn chat(
@@ -315,7 +319,10 @@ async fn play(sh: &Arc<Shared>, seq: u64, reply: &Reply, req: &Value, view: &Cha
     let delay = reply.chunk_delay_ms.unwrap_or(0);
 
     if reply.malformed {
-        let broken = format!(r#"{{"id": "{}", "object": "chat.completion", "choices": [{{"index": 0, "message": "#, head.id);
+        let broken = format!(
+            r#"{{"id": "{}", "object": "chat.completion", "choices": [{{"index": 0, "message": "#,
+            head.id
+        );
         return if stream {
             sse(sh, vec![broken], true, delay)
         } else {
@@ -326,7 +333,12 @@ async fn play(sh: &Arc<Shared>, seq: u64, reply: &Reply, req: &Value, view: &Cha
         let no_choices = kind == EmptyKind::NoChoices;
         return if stream {
             let events = openai::empty_chunks(&head, no_choices);
-            sse(sh, events.iter().map(Value::to_string).collect(), true, delay)
+            sse(
+                sh,
+                events.iter().map(Value::to_string).collect(),
+                true,
+                delay,
+            )
         } else {
             Json(openai::empty_completion(&head, no_choices)).into_response()
         };
@@ -339,7 +351,12 @@ async fn play(sh: &Arc<Shared>, seq: u64, reply: &Reply, req: &Value, view: &Cha
             // Keep the role chunk and at least one piece, never the finish chunk.
             let keep = (events.len() / 2).max(2).min(events.len() - 1);
             events.truncate(keep);
-            sse(sh, events.iter().map(Value::to_string).collect(), false, delay)
+            sse(
+                sh,
+                events.iter().map(Value::to_string).collect(),
+                false,
+                delay,
+            )
         } else {
             let full = openai::completion(&head, &answer).to_string();
             let mut cut = full.len() / 2;
@@ -404,7 +421,10 @@ fn fill_strings(v: &Value, fill: &impl Fn(&str) -> String) -> Value {
 
 fn json_text(body: String) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -421,14 +441,21 @@ fn sse(sh: &Arc<Shared>, events: Vec<String>, done: bool, delay_ms: u64) -> Resp
             if i > 0 && delay_ms > 0 && !sh.sleep(delay_ms).await {
                 break;
             }
-            if tx.send(Bytes::from(format!("data: {e}\n\n"))).await.is_err() {
+            if tx
+                .send(Bytes::from(format!("data: {e}\n\n")))
+                .await
+                .is_err()
+            {
                 break;
             }
         }
     });
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         ],
         Body::from_stream(ChunkStream(rx)),
@@ -581,6 +608,10 @@ async fn load_script(State(sh): State<Arc<Shared>>, headers: HeaderMap, body: By
             st.chat_calls = 0;
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response(),
+        Err(e) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
     }
 }

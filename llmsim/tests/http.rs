@@ -62,14 +62,23 @@ async fn sse_shape_matches_openai_for_tool_calls() {
     .await;
     let r = post(&s, chat("查件", true)).await;
     assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
     let ev = events(&r.text().await.expect("body"));
     assert_eq!(ev.last().map(String::as_str), Some("[DONE]"));
     let chunks: Vec<Value> = ev[..ev.len() - 1]
         .iter()
         .map(|e| serde_json::from_str(e).expect("chunk json"))
         .collect();
-    assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk" && c["id"] == chunks[0]["id"]));
+    assert!(
+        chunks
+            .iter()
+            .all(|c| c["object"] == "chat.completion.chunk" && c["id"] == chunks[0]["id"])
+    );
     let first = &chunks[0]["choices"][0]["delta"];
     assert_eq!(first["role"], "assistant");
     assert_eq!(
@@ -82,7 +91,11 @@ async fn sse_shape_matches_openai_for_tool_calls() {
     let mut args = String::new();
     for c in middle {
         let tc = &c["choices"][0]["delta"]["tool_calls"][0];
-        assert_eq!(tc.as_object().unwrap().len(), 2, "only index and function: {tc}");
+        assert_eq!(
+            tc.as_object().unwrap().len(),
+            2,
+            "only index and function: {tc}"
+        );
         assert_eq!(tc["index"], 0);
         args.push_str(tc["function"]["arguments"].as_str().expect("piece"));
     }
@@ -95,8 +108,14 @@ async fn sse_shape_matches_openai_for_tool_calls() {
 
 #[tokio::test]
 async fn truncated_stream_has_no_done_and_no_finish() {
-    let s = server("[[rules]]\nreply = { truncated_stream = true, text = \"一二三四五六七八九十\" }").await;
-    let body = post(&s, chat("你好", true)).await.text().await.expect("body");
+    let s =
+        server("[[rules]]\nreply = { truncated_stream = true, text = \"一二三四五六七八九十\" }")
+            .await;
+    let body = post(&s, chat("你好", true))
+        .await
+        .text()
+        .await
+        .expect("body");
     let ev = events(&body);
     assert!(!ev.is_empty());
     assert!(ev.iter().all(|e| e != "[DONE]"));
@@ -106,7 +125,11 @@ async fn truncated_stream_has_no_done_and_no_finish() {
         assert!(c["choices"][0]["finish_reason"].is_null());
         text.push_str(c["choices"][0]["delta"]["content"].as_str().unwrap_or(""));
     }
-    assert!(!text.is_empty() && "一二三四五六七八九十".starts_with(&text) && text != "一二三四五六七八九十");
+    assert!(
+        !text.is_empty()
+            && "一二三四五六七八九十".starts_with(&text)
+            && text != "一二三四五六七八九十"
+    );
     s.shutdown().await;
 }
 
@@ -134,9 +157,17 @@ async fn control_endpoints_list_clear_and_load() {
         .await
         .expect("send");
     assert_eq!(bad.status(), 400);
-    let unknown = http.get(format!("{}/files", s.base_url())).send().await.expect("send");
+    let unknown = http
+        .get(format!("{}/files", s.base_url()))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(unknown.status(), 404);
-    let off_api = http.get(format!("{}/healthz", root(&s))).send().await.expect("send");
+    let off_api = http
+        .get(format!("{}/healthz", root(&s)))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(off_api.status(), 404);
 
     let listed: Vec<RecordedRequest> = http
@@ -156,7 +187,11 @@ async fn control_endpoints_list_clear_and_load() {
     assert_eq!(listed[1].body, Value::Null);
     assert_eq!(listed[1].body_text, "{not json");
 
-    let del = http.delete(format!("{}/_requests", root(&s))).send().await.expect("send");
+    let del = http
+        .delete(format!("{}/_requests", root(&s)))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(del.status(), 204);
     assert!(s.requests().is_empty());
 
@@ -168,13 +203,27 @@ async fn control_endpoints_list_clear_and_load() {
         .await
         .expect("send");
     assert_eq!(toml.status(), 204);
-    let r: Value = post(&s, chat("你好", false)).await.json().await.expect("json");
+    let r: Value = post(&s, chat("你好", false))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(r["choices"][0]["message"]["content"], "来自TOML");
 
-    let json_script = json!({"rules": [{"when": {"contains": "JSON"}, "reply": {"text": "来自JSON"}}]});
-    let put = http.put(format!("{}/_script", root(&s))).json(&json_script).send().await.expect("send");
+    let json_script =
+        json!({"rules": [{"when": {"contains": "JSON"}, "reply": {"text": "来自JSON"}}]});
+    let put = http
+        .put(format!("{}/_script", root(&s)))
+        .json(&json_script)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(put.status(), 204);
-    let r: Value = post(&s, chat("JSON 脚本", false)).await.json().await.expect("json");
+    let r: Value = post(&s, chat("JSON 脚本", false))
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(r["choices"][0]["message"]["content"], "来自JSON");
 
     let broken = http
@@ -186,8 +235,15 @@ async fn control_endpoints_list_clear_and_load() {
     assert_eq!(broken.status(), 400);
     let msg: Value = broken.json().await.expect("json");
     assert!(msg["error"].as_str().unwrap().contains("rule 1"), "{msg}");
-    let r: Value = post(&s, chat("JSON 还在", false)).await.json().await.expect("json");
-    assert_eq!(r["choices"][0]["message"]["content"], "来自JSON", "old script stays");
+    let r: Value = post(&s, chat("JSON 还在", false))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        r["choices"][0]["message"]["content"], "来自JSON",
+        "old script stays"
+    );
     assert_eq!(s.requests().len(), 3, "control calls are not recorded");
     s.shutdown().await;
 }
@@ -197,13 +253,44 @@ async fn embeddings_validate_input() {
     let s = server("").await;
     let http = reqwest::Client::new();
     let url = format!("{}/embeddings", s.base_url());
-    let r = http.post(&url).json(&json!({"model": "m"})).send().await.expect("send");
+    let r = http
+        .post(&url)
+        .json(&json!({"model": "m"}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), 400);
-    let r = http.post(&url).json(&json!({"model": "m", "input": [[1, 2], [3]]})).send().await.expect("send");
+    let r = http
+        .post(&url)
+        .json(&json!({"model": "m", "input": [[1, 2], [3]]}))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["data"].as_array().unwrap().len(), 2);
     assert_eq!(body["data"][0]["embedding"].as_array().unwrap().len(), 64);
     assert_eq!(s.requests().len(), 2);
+    s.shutdown().await;
+}
+
+#[tokio::test]
+async fn chunk_delay_spaces_the_stream_out() {
+    let s = server("[[rules]]\nreply = { text = \"一二三四五六\", chunk_delay_ms = 120 }").await;
+    let t = std::time::Instant::now();
+    let mut r = post(&s, chat("你好", true)).await;
+    let mut arrivals = Vec::new();
+    while let Some(bytes) = r.chunk().await.expect("chunk") {
+        arrivals.push((t.elapsed(), bytes.len()));
+    }
+    // Role chunk, two pieces of three, finish chunk, [DONE]: four gaps of 120 ms.
+    assert!(
+        t.elapsed() >= std::time::Duration::from_millis(480),
+        "{arrivals:?}"
+    );
+    assert!(
+        arrivals.len() >= 2,
+        "the body arrives in parts: {arrivals:?}"
+    );
     s.shutdown().await;
 }

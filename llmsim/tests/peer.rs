@@ -40,11 +40,7 @@ fn client(s: &Server) -> Client<OpenAIConfig> {
     client_with(s, Duration::from_secs(10), Some(Duration::from_millis(1)))
 }
 
-fn client_with(
-    s: &Server,
-    timeout: Duration,
-    retry_for: Option<Duration>,
-) -> Client<OpenAIConfig> {
+fn client_with(s: &Server, timeout: Duration, retry_for: Option<Duration>) -> Client<OpenAIConfig> {
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .build()
@@ -206,7 +202,11 @@ async fn rules_pick_text_by_contains_and_regex() {
     let ask = |q: &'static str| {
         let c = c.clone();
         async move {
-            c.chat().create(request(vec![user(q)])).await.expect("chat").choices[0]
+            c.chat()
+                .create(request(vec![user(q)]))
+                .await
+                .expect("chat")
+                .choices[0]
                 .message
                 .content
                 .clone()
@@ -214,7 +214,10 @@ async fn rules_pick_text_by_contains_and_regex() {
         }
     };
     assert_eq!(ask("我母亲想申请高龄补贴").await, "高龄补贴需年满80周岁。");
-    assert_eq!(ask("请问几点开门").await, "中心工作时间为9:00-17:00，您问的是：请问几点开门");
+    assert_eq!(
+        ask("请问几点开门").await,
+        "中心工作时间为9:00-17:00，您问的是：请问几点开门"
+    );
     assert_eq!(ask("办理时间是几点").await, "办理时间是几点");
     s.shutdown().await;
 }
@@ -266,7 +269,10 @@ async fn tool_call_parses_into_async_openai_types() {
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].function.name, "lookup_case");
     let args: Value = serde_json::from_str(&calls[0].function.arguments).expect("args are JSON");
-    assert_eq!(args, json!({"case_no": "SH-2024-0117", "note": "我的件办得怎样"}));
+    assert_eq!(
+        args,
+        json!({"case_no": "SH-2024-0117", "note": "我的件办得怎样"})
+    );
 
     // Second round: the tool result goes back, the model summarises.
     let mut messages = first.messages.clone();
@@ -290,8 +296,14 @@ async fn tool_call_parses_into_async_openai_types() {
         .create(with_tools(request(messages), &["lookup_case"]))
         .await
         .expect("chat 2");
-    assert_eq!(r2.choices[0].message.content.as_deref(), Some("您的件已办结。"));
-    assert_eq!(s.requests().iter().map(|r| r.rule).collect::<Vec<_>>(), [Some(0), Some(1)]);
+    assert_eq!(
+        r2.choices[0].message.content.as_deref(),
+        Some("您的件已办结。")
+    );
+    assert_eq!(
+        s.requests().iter().map(|r| r.rule).collect::<Vec<_>>(),
+        [Some(0), Some(1)]
+    );
     s.shutdown().await;
 }
 
@@ -309,8 +321,18 @@ async fn streamed_tool_calls_reassemble_including_raw_arguments() {
         "#,
     ))
     .await;
-    let req = streaming(with_tools(request(vec![user("查件并短信通知我")]), &["lookup_case", "send_sms"]));
-    let got = collect(client(&s).chat().create_stream(req.clone()).await.expect("stream")).await;
+    let req = streaming(with_tools(
+        request(vec![user("查件并短信通知我")]),
+        &["lookup_case", "send_sms"],
+    ));
+    let got = collect(
+        client(&s)
+            .chat()
+            .create_stream(req.clone())
+            .await
+            .expect("stream"),
+    )
+    .await;
     assert!(got.error.is_none(), "{:?}", got.error);
     assert_eq!(got.text, "我来查一下。");
     assert_eq!(got.finish, Some(FinishReason::ToolCalls));
@@ -319,7 +341,10 @@ async fn streamed_tool_calls_reassemble_including_raw_arguments() {
     let args: Value = serde_json::from_str(&got.calls[0].2).expect("json args");
     assert_eq!(args, json!({"case_no": "SH-2024-0117", "申请人": "王晓梅"}));
     assert_eq!(got.calls[1].1, "send_sms");
-    assert_eq!(got.calls[1].2, "{\"phone\": \"1380013", "raw arguments are sent verbatim");
+    assert_eq!(
+        got.calls[1].2, "{\"phone\": \"1380013",
+        "raw arguments are sent verbatim"
+    );
     assert!(serde_json::from_str::<Value>(&got.calls[1].2).is_err());
     assert_ne!(got.calls[0].0, got.calls[1].0, "distinct call ids");
 
@@ -327,10 +352,14 @@ async fn streamed_tool_calls_reassemble_including_raw_arguments() {
     let mut plain = req;
     plain.stream = None;
     let r = client(&s).chat().create(plain).await.expect("chat");
-    let calls: Vec<ChatCompletionMessageToolCall> = r.choices[0].message.tool_calls.clone().expect("calls");
+    let calls: Vec<ChatCompletionMessageToolCall> =
+        r.choices[0].message.tool_calls.clone().expect("calls");
     let names: Vec<&FunctionCall> = calls.iter().map(|c| &c.function).collect();
     assert_eq!(names[1].arguments, got.calls[1].2);
-    assert_eq!(r.choices[0].message.content.as_deref(), Some("我来查一下。"));
+    assert_eq!(
+        r.choices[0].message.content.as_deref(),
+        Some("我来查一下。")
+    );
     s.shutdown().await;
 }
 
@@ -360,15 +389,23 @@ async fn status_faults_surface_as_api_errors() {
     }
     match c.chat().create(request(vec![user("503")])).await {
         // async-openai keeps a 5xx body as the message text.
-        Err(OpenAIError::ApiError(e)) => assert!(e.message.contains("server_error"), "{}", e.message),
+        Err(OpenAIError::ApiError(e)) => {
+            assert!(e.message.contains("server_error"), "{}", e.message)
+        }
         other => panic!("expected an API error, got {other:?}"),
     }
     match c.chat().create(request(vec![user("quota")])).await {
-        Err(OpenAIError::ApiError(e)) => assert_eq!(e.r#type.as_deref(), Some("insufficient_quota")),
+        Err(OpenAIError::ApiError(e)) => {
+            assert_eq!(e.r#type.as_deref(), Some("insufficient_quota"))
+        }
         other => panic!("expected an API error, got {other:?}"),
     }
     // A stream refused with a status ends on the client as a stream error.
-    let stream = c.chat().create_stream(streaming(request(vec![user("503")]))).await.expect("stream");
+    let stream = c
+        .chat()
+        .create_stream(streaming(request(vec![user("503")])))
+        .await
+        .expect("stream");
     let got = collect(stream).await;
     assert!(
         matches!(&got.error, Some(OpenAIError::StreamError(m)) if m.contains("503")),
@@ -396,12 +433,20 @@ async fn times_fails_twice_then_the_client_retry_succeeds() {
     .await;
     // async-openai retries 5xx and rate limits on its own when allowed to.
     let c = client_with(&s, Duration::from_secs(10), Some(Duration::from_secs(10)));
-    let r = c.chat().create(request(vec![user("你好")])).await.expect("after retries");
+    let r = c
+        .chat()
+        .create(request(vec![user("你好")]))
+        .await
+        .expect("after retries");
     assert_eq!(r.choices[0].message.content.as_deref(), Some("第四次成功"));
     let rules: Vec<_> = s.requests().iter().map(|r| r.rule).collect();
     assert_eq!(rules, [Some(0), Some(0), Some(1), Some(2)]);
     // The limits are spent: later calls go straight to the text.
-    let r = client(&s).chat().create(request(vec![user("再来")])).await.expect("chat");
+    let r = client(&s)
+        .chat()
+        .create(request(vec![user("再来")]))
+        .await
+        .expect("chat");
     assert_eq!(r.choices[0].message.content.as_deref(), Some("第四次成功"));
     s.shutdown().await;
 }
@@ -415,14 +460,21 @@ async fn hang_makes_the_client_timeout_fire() {
         "#,
     ))
     .await;
-    let c = client_with(&s, Duration::from_millis(300), Some(Duration::from_millis(1)));
+    let c = client_with(
+        &s,
+        Duration::from_millis(300),
+        Some(Duration::from_millis(1)),
+    );
     let t = Instant::now();
     match c.chat().create(request(vec![user("还在吗")])).await {
         Err(OpenAIError::Reqwest(e)) => assert!(e.is_timeout(), "{e}"),
         other => panic!("expected a timeout, got {other:?}"),
     }
     let took = t.elapsed();
-    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(5), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(300) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
     assert_eq!(s.requests().len(), 1, "a hung request is recorded");
     // Shutdown ends hung handlers instead of waiting on them.
     let t = Instant::now();
@@ -440,11 +492,19 @@ async fn latency_delays_the_answer() {
     ))
     .await;
     let t = Instant::now();
-    let r = client(&s).chat().create(request(vec![user("快点")])).await.expect("chat");
+    let r = client(&s)
+        .chat()
+        .create(request(vec![user("快点")]))
+        .await
+        .expect("chat");
     assert!(t.elapsed() >= Duration::from_millis(400));
     assert_eq!(r.choices[0].message.content.as_deref(), Some("慢"));
     // A client timeout shorter than the latency fires.
-    let c = client_with(&s, Duration::from_millis(100), Some(Duration::from_millis(1)));
+    let c = client_with(
+        &s,
+        Duration::from_millis(100),
+        Some(Duration::from_millis(1)),
+    );
     match c.chat().create(request(vec![user("快点")])).await {
         Err(OpenAIError::Reqwest(e)) => assert!(e.is_timeout(), "{e}"),
         other => panic!("expected a timeout, got {other:?}"),
@@ -462,10 +522,24 @@ async fn malformed_body_is_a_deserialization_error() {
     ))
     .await;
     let c = client(&s);
-    let e = c.chat().create(request(vec![user("你好")])).await.expect_err("malformed");
+    let e = c
+        .chat()
+        .create(request(vec![user("你好")]))
+        .await
+        .expect_err("malformed");
     assert!(matches!(e, OpenAIError::JSONDeserialize(_)), "{e:?}");
-    let got = collect(c.chat().create_stream(streaming(request(vec![user("你好")]))).await.expect("stream")).await;
-    assert!(matches!(got.error, Some(OpenAIError::JSONDeserialize(_))), "{:?}", got.error);
+    let got = collect(
+        c.chat()
+            .create_stream(streaming(request(vec![user("你好")])))
+            .await
+            .expect("stream"),
+    )
+    .await;
+    assert!(
+        matches!(got.error, Some(OpenAIError::JSONDeserialize(_))),
+        "{:?}",
+        got.error
+    );
     s.shutdown().await;
 }
 
@@ -482,18 +556,41 @@ async fn empty_answers_parse_but_carry_nothing() {
     ))
     .await;
     let c = client(&s);
-    let r = c.chat().create(request(vec![user("无选项")])).await.expect("chat");
+    let r = c
+        .chat()
+        .create(request(vec![user("无选项")]))
+        .await
+        .expect("chat");
     assert!(r.choices.is_empty());
-    let r = c.chat().create(request(vec![user("空内容")])).await.expect("chat");
+    let r = c
+        .chat()
+        .create(request(vec![user("空内容")]))
+        .await
+        .expect("chat");
     assert_eq!(r.choices[0].message.content.as_deref(), Some(""));
     assert!(r.choices[0].message.tool_calls.is_none());
 
-    let got = collect(c.chat().create_stream(streaming(request(vec![user("无选项")]))).await.expect("s")).await;
+    let got = collect(
+        c.chat()
+            .create_stream(streaming(request(vec![user("无选项")])))
+            .await
+            .expect("s"),
+    )
+    .await;
     assert!(got.error.is_none(), "{:?}", got.error);
     assert_eq!((got.chunks, got.text.as_str(), got.finish), (1, "", None));
-    let got = collect(c.chat().create_stream(streaming(request(vec![user("空内容")]))).await.expect("s")).await;
+    let got = collect(
+        c.chat()
+            .create_stream(streaming(request(vec![user("空内容")])))
+            .await
+            .expect("s"),
+    )
+    .await;
     assert!(got.error.is_none(), "{:?}", got.error);
-    assert_eq!((got.text.as_str(), got.finish), ("", Some(FinishReason::Stop)));
+    assert_eq!(
+        (got.text.as_str(), got.finish),
+        ("", Some(FinishReason::Stop))
+    );
     s.shutdown().await;
 }
 
@@ -509,10 +606,24 @@ async fn truncated_stream_ends_without_finish_or_done() {
     )))
     .await;
     let c = client(&s);
-    let got = collect(c.chat().create_stream(streaming(request(vec![user("怎么办")]))).await.expect("s")).await;
-    assert!(matches!(got.error, Some(OpenAIError::StreamError(_))), "{:?}", got.error);
+    let got = collect(
+        c.chat()
+            .create_stream(streaming(request(vec![user("怎么办")])))
+            .await
+            .expect("s"),
+    )
+    .await;
+    assert!(
+        matches!(got.error, Some(OpenAIError::StreamError(_))),
+        "{:?}",
+        got.error
+    );
     assert!(got.finish.is_none());
-    assert!(!got.text.is_empty() && got.text.len() < full.len() && full.starts_with(&got.text), "{}", got.text);
+    assert!(
+        !got.text.is_empty() && got.text.len() < full.len() && full.starts_with(&got.text),
+        "{}",
+        got.text
+    );
 
     // Without streaming the body itself is cut.
     s.set_script(script(&format!(
@@ -522,7 +633,11 @@ async fn truncated_stream_ends_without_finish_or_done() {
         "#
     )))
     .expect("script");
-    let e = c.chat().create(request(vec![user("怎么办")])).await.expect_err("cut body");
+    let e = c
+        .chat()
+        .create(request(vec![user("怎么办")]))
+        .await
+        .expect_err("cut body");
     assert!(matches!(e, OpenAIError::JSONDeserialize(_)), "{e:?}");
     s.shutdown().await;
 }
@@ -544,7 +659,12 @@ async fn embeddings_are_deterministic_per_input() {
         .expect("req");
     let r = c.embeddings().create(req).await.expect("embeddings");
     assert_eq!(r.data.len(), 3);
-    assert!(r.data.iter().enumerate().all(|(i, e)| e.index as usize == i && e.embedding.len() == 16));
+    assert!(
+        r.data
+            .iter()
+            .enumerate()
+            .all(|(i, e)| e.index as usize == i && e.embedding.len() == 16)
+    );
     assert_eq!(r.data[0].embedding, r.data[2].embedding);
     assert_ne!(r.data[0].embedding, r.data[1].embedding);
     let one = CreateEmbeddingRequestArgs::default()
@@ -564,7 +684,21 @@ async fn embeddings_are_deterministic_per_input() {
 async fn models_lists_the_configured_model() {
     let s = server(Script::default()).await;
     let list = client(&s).models().list().await.expect("models");
-    assert_eq!(list.data.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["zhiban-sim"]);
+    assert_eq!(
+        list.data.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        ["zhiban-sim"]
+    );
+    let m = client(&s)
+        .models()
+        .retrieve("zhiban-sim")
+        .await
+        .expect("model");
+    assert_eq!(m.owned_by, "zhiban-llmsim");
+    match client(&s).models().retrieve("gpt-unknown").await {
+        Err(OpenAIError::ApiError(e)) => assert!(e.message.contains("gpt-unknown")),
+        other => panic!("expected a 404 API error, got {other:?}"),
+    }
+    assert_eq!(s.requests().len(), 3);
     s.shutdown().await;
 }
 
@@ -580,31 +714,60 @@ async fn recording_keeps_bodies_in_order_and_hides_the_key() {
     .await;
     let c = client(&s);
     let q1 = format!("我叫{NAME}，身份证号{ID_NO}，想查社保");
-    c.chat().create(request(vec![user(&q1)])).await.expect("first");
-    c.chat().create(request(vec![user("第二句")])).await.expect_err("faulted");
-    let emb = CreateEmbeddingRequestArgs::default().model("m").input("第三").build().expect("req");
+    c.chat()
+        .create(request(vec![user(&q1)]))
+        .await
+        .expect("first");
+    c.chat()
+        .create(request(vec![user("第二句")]))
+        .await
+        .expect_err("faulted");
+    let emb = CreateEmbeddingRequestArgs::default()
+        .model("m")
+        .input("第三")
+        .build()
+        .expect("req");
     c.embeddings().create(emb).await.expect("embeddings");
 
     let log = s.requests();
     assert_eq!(log.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(
-        log.iter().map(|r| (r.method.as_str(), r.path.as_str())).collect::<Vec<_>>(),
-        [("POST", "/v1/chat/completions"), ("POST", "/v1/chat/completions"), ("POST", "/v1/embeddings")]
+        log.iter()
+            .map(|r| (r.method.as_str(), r.path.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("POST", "/v1/chat/completions"),
+            ("POST", "/v1/chat/completions"),
+            ("POST", "/v1/embeddings")
+        ]
     );
     // What QA scans for plaintext PII: the full body as sent.
     assert!(log[0].body_text.contains(ID_NO));
     assert_eq!(log[0].body["messages"][0]["content"], q1);
-    assert_eq!(log[1].rule, Some(0), "the faulted call is recorded with its rule");
+    assert_eq!(
+        log[1].rule,
+        Some(0),
+        "the faulted call is recorded with its rule"
+    );
     assert_eq!(log[2].body["input"], "第三");
     for r in &log {
-        assert_eq!(r.headers.get("authorization").map(String::as_str), Some("Bearer [redacted]"));
+        assert_eq!(
+            r.headers.get("authorization").map(String::as_str),
+            Some("Bearer [redacted]")
+        );
         assert!(r.headers.values().all(|v| !v.contains("sk-sim-secret")));
         assert!(r.received_at_ms > 0);
     }
-    assert!(log.windows(2).all(|w| w[0].received_at_ms <= w[1].received_at_ms));
+    assert!(
+        log.windows(2)
+            .all(|w| w[0].received_at_ms <= w[1].received_at_ms)
+    );
     s.clear();
     assert!(s.requests().is_empty());
-    c.chat().create(request(vec![user("清空后")])).await.expect("after clear");
+    c.chat()
+        .create(request(vec![user("清空后")]))
+        .await
+        .expect("after clear");
     assert_eq!(s.requests()[0].seq, 4, "seq keeps counting across clear");
     s.shutdown().await;
 }
@@ -639,25 +802,50 @@ async fn the_crate_doc_script_drives_a_tool_round() {
             .into(),
     );
     let r = c.chat().create(request(messages)).await.expect("summary");
-    assert_eq!(r.choices[0].message.content.as_deref(), Some("您的件正在办理中。"));
-    let r = c.chat().create(request(vec![user("谢谢")])).await.expect("default");
+    assert_eq!(
+        r.choices[0].message.content.as_deref(),
+        Some("您的件正在办理中。")
+    );
+    let r = c
+        .chat()
+        .create(request(vec![user("谢谢")]))
+        .await
+        .expect("default");
     assert_eq!(r.choices[0].message.content.as_deref(), Some("收到：谢谢"));
     match c.chat().create(request(vec![user("测试超时")])).await {
         Err(OpenAIError::Reqwest(e)) => assert!(e.is_timeout()),
         other => panic!("expected a timeout, got {other:?}"),
     }
     let rules: Vec<_> = s.requests().iter().map(|r| r.rule).collect();
-    assert_eq!(rules, [Some(0), Some(0), Some(1), Some(2), Some(3), None, Some(4)]);
+    assert_eq!(
+        rules,
+        [Some(0), Some(0), Some(1), Some(2), Some(3), None, Some(4)]
+    );
     s.shutdown().await;
 }
 
 #[tokio::test]
 async fn set_script_replaces_rules_and_restarts_counts() {
-    let s = server(script("[[rules]]\nwhen = { nth = 1 }\nreply = { text = \"一\" }")).await;
+    let s = server(script(
+        "[[rules]]\nwhen = { nth = 1 }\nreply = { text = \"一\" }",
+    ))
+    .await;
     let c = client(&s);
     let ask = async || c.chat().create(request(vec![user("问")])).await;
-    assert_eq!(ask().await.expect("1").choices[0].message.content.as_deref(), Some("一"));
-    assert_eq!(ask().await.expect("2").choices[0].message.content.as_deref(), Some("问"));
+    assert_eq!(
+        ask().await.expect("1").choices[0]
+            .message
+            .content
+            .as_deref(),
+        Some("一")
+    );
+    assert_eq!(
+        ask().await.expect("2").choices[0]
+            .message
+            .content
+            .as_deref(),
+        Some("问")
+    );
     s.set_script(Script {
         rules: vec![Rule {
             when: zhiban_llmsim::Matcher {
@@ -670,7 +858,13 @@ async fn set_script_replaces_rules_and_restarts_counts() {
         default: None,
     })
     .expect("set");
-    assert_eq!(ask().await.expect("3").choices[0].message.content.as_deref(), Some("新一"));
+    assert_eq!(
+        ask().await.expect("3").choices[0]
+            .message
+            .content
+            .as_deref(),
+        Some("新一")
+    );
     let bad = Script {
         rules: vec![Rule {
             reply: Reply {
@@ -683,6 +877,13 @@ async fn set_script_replaces_rules_and_restarts_counts() {
         default: None,
     };
     assert!(s.set_script(bad).is_err());
-    assert_eq!(ask().await.expect("4").choices[0].message.content.as_deref(), Some("问"), "old script stays");
+    assert_eq!(
+        ask().await.expect("4").choices[0]
+            .message
+            .content
+            .as_deref(),
+        Some("问"),
+        "old script stays"
+    );
     s.shutdown().await;
 }
