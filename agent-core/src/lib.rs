@@ -11,5 +11,6 @@
 #![warn(missing_docs)]
 
 pub mod tool_args;
+pub mod understand;
 
 pub use tool_args::tokenize_args;
