@@ -5,9 +5,8 @@ use chrono::{Datelike, NaiveDate};
 use proptest::prelude::*;
 use zhiban_agent_core::understand::numerals::{parse_int, to_chinese, to_chinese_digits};
 use zhiban_agent_core::understand::{
-    Parsed, YearMonth, classify, find_id_number, find_mobile, find_name, free_text,
-    match_choice, option_set, parse_amount, parse_date, parse_date_like, parse_month,
-    parse_yes_no,
+    Parsed, YearMonth, classify, find_id_number, find_mobile, find_name, free_text, match_choice,
+    option_set, parse_amount, parse_date, parse_date_like, parse_month, parse_yes_no,
 };
 
 fn today() -> NaiveDate {
@@ -96,7 +95,7 @@ proptest! {
             0 => format!("{}", n * 10),
             1 => format!("{}元", n * 10),
             2 => format!("每月{}块", n * 10),
-            3 => format!("{}", to_chinese(n * 10)),
+            3 => to_chinese(n * 10),
             4 => {
                 let s = (n * 10).to_string();
                 let mut out = String::new();

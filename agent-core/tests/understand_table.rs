@@ -7,8 +7,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use zhiban_agent_core::understand::{
     Act, DateLike, Parsed, classify, find_id_number, find_mobile, find_name, free_text,
-    match_choice, option_set, parse_amount, parse_date, parse_date_like, parse_month,
-    parse_yes_no,
+    match_choice, option_set, parse_amount, parse_date, parse_date_like, parse_month, parse_yes_no,
 };
 
 #[derive(Deserialize)]
@@ -56,7 +55,10 @@ fn run(row: &Row, today: NaiveDate) -> (String, String) {
     let t = row.text.as_str();
     match row.p.as_str() {
         "date" => (show(parse_date(t, today)), row.want.clone()),
-        "date_like" => (show(parse_date_like(t, today).map(show_date_like)), row.want.clone()),
+        "date_like" => (
+            show(parse_date_like(t, today).map(show_date_like)),
+            row.want.clone(),
+        ),
         "month" => (show(parse_month(t, today)), row.want.clone()),
         "amount" => {
             let got = show(parse_amount(t));
@@ -66,7 +68,11 @@ fn run(row: &Row, today: NaiveDate) -> (String, String) {
                 let nums: Option<Vec<f64>> = body.split('|').map(|x| x.parse().ok()).collect();
                 match nums {
                     Some(ns) if body != "nothing" => {
-                        let joined = ns.iter().map(|n| format!("{n}")).collect::<Vec<_>>().join("|");
+                        let joined = ns
+                            .iter()
+                            .map(|n| format!("{n}"))
+                            .collect::<Vec<_>>()
+                            .join("|");
                         if s.starts_with("ambiguous:") {
                             format!("ambiguous:{joined}")
                         } else {
@@ -82,7 +88,10 @@ fn run(row: &Row, today: NaiveDate) -> (String, String) {
         "choice" => {
             let set = row.set.as_deref().expect("choice rows name their set");
             let opts = option_set(set).unwrap_or_else(|| panic!("unknown option set {set}"));
-            (show(match_choice(t, opts).map(|i| opts[i].label)), row.want.clone())
+            (
+                show(match_choice(t, opts).map(|i| opts[i].label)),
+                row.want.clone(),
+            )
         }
         "free_text" => (opt(free_text(t)), row.want.clone()),
         "id" => (opt(find_id_number(t)), row.want.clone()),
@@ -137,7 +146,11 @@ fn every_utterance_parses_as_written() {
     ))
     .expect("read the table");
     let table: Table = toml::from_str(&src).expect("parse the table");
-    assert!(table.rows.len() >= 300, "the table has {} rows", table.rows.len());
+    assert!(
+        table.rows.len() >= 300,
+        "the table has {} rows",
+        table.rows.len()
+    );
     let default_today: NaiveDate = table.default_today.parse().expect("default_today");
     let mut stats: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
@@ -164,9 +177,70 @@ fn every_utterance_parses_as_written() {
         }
     }
     for (k, (ok, n)) in &stats {
-        println!("{k:<32} {ok:>3}/{n:<3} {:.1}%", 100.0 * *ok as f64 / *n as f64);
+        println!(
+            "{k:<32} {ok:>3}/{n:<3} {:.1}%",
+            100.0 * *ok as f64 / *n as f64
+        );
     }
     let total: usize = stats.values().map(|v| v.1).sum();
     println!("{:<32} {:>3}/{total}", "all", total - failures.len());
-    assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} mismatches:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The turn budget is 5 ms p99 for everything; the parsers must be a small part of it. Every
+/// parser runs on every utterance of the table, after a warm-up that builds the regexes.
+#[test]
+fn all_parsers_on_one_utterance_stay_within_the_turn_budget() {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/utterances.toml"
+    ))
+    .expect("read the table");
+    let table: Table = toml::from_str(&src).expect("parse the table");
+    let today = NaiveDate::from_ymd_opt(2026, 4, 15).unwrap();
+    let sets: Vec<_> = ["unemployment_reason", "health_status", "id_type"]
+        .iter()
+        .map(|s| option_set(s).unwrap())
+        .collect();
+    let all = |t: &str| {
+        let _ = parse_date_like(t, today);
+        let _ = parse_month(t, today);
+        let _ = parse_amount(t);
+        let _ = parse_yes_no(t);
+        for s in &sets {
+            let _ = match_choice(t, s);
+        }
+        let _ = classify(t);
+        let _ = find_id_number(t);
+        let _ = find_mobile(t);
+        let _ = find_name(t);
+    };
+    for row in &table.rows {
+        all(&row.text);
+    }
+    let mut times: Vec<(std::time::Duration, &str)> = table
+        .rows
+        .iter()
+        .map(|row| {
+            let start = std::time::Instant::now();
+            all(&row.text);
+            (start.elapsed(), row.text.as_str())
+        })
+        .collect();
+    times.sort_unstable();
+    println!("slowest: {:?}", &times[times.len() - 3..]);
+    let times: Vec<std::time::Duration> = times.into_iter().map(|t| t.0).collect();
+    let p99 = times[times.len() * 99 / 100];
+    println!(
+        "all parsers, one utterance: median {:?}, p99 {p99:?}",
+        times[times.len() / 2]
+    );
+    // Unoptimised test build on a shared machine: a tenth of what an optimised build allows
+    // would be 0.5 ms; this bound catches a regex rebuilt per call or a quadratic scan.
+    assert!(p99 < std::time::Duration::from_millis(5), "p99 {p99:?}");
 }

@@ -139,15 +139,52 @@ const FIELDS: &[&str] = &[
 ];
 
 const QUESTION_WORDS: &[&str] = &[
-    "多少", "多久", "多长", "怎么", "怎样", "哪些", "哪里", "哪儿", "哪个", "什么", "啥", "咋",
-    "能不能", "可不可以", "可以吗", "能否", "是否", "有没有", "为什么", "为啥", "如何", "几个",
-    "几天", "几月", "几号", "几年", "要不要带", "需不需要", "会不会", "是不是",
+    "多少",
+    "多久",
+    "多长",
+    "怎么",
+    "怎样",
+    "哪些",
+    "哪里",
+    "哪儿",
+    "哪个",
+    "什么",
+    "啥",
+    "咋",
+    "能不能",
+    "可不可以",
+    "可以吗",
+    "能否",
+    "是否",
+    "有没有",
+    "为什么",
+    "为啥",
+    "如何",
+    "几个",
+    "几天",
+    "几月",
+    "几号",
+    "几年",
+    "要不要带",
+    "需不需要",
+    "会不会",
+    "是不是",
 ];
 
 /// Words that make an interrogative word part of a statement.
 const NOT_QUESTION: &[&str] = &[
-    "没什么", "没啥", "不怎么", "什么都", "啥都", "怎么都", "多少钱都", "不知道", "没多少",
-    "没多久", "多少有点", "多少也",
+    "没什么",
+    "没啥",
+    "不怎么",
+    "什么都",
+    "啥都",
+    "怎么都",
+    "多少钱都",
+    "不知道",
+    "没多少",
+    "没多久",
+    "多少有点",
+    "多少也",
 ];
 
 /// The acts of one reply (see the module docs for their order and overlaps).
@@ -180,7 +217,7 @@ pub fn classify(text: &str) -> Vec<Act> {
         // A statement (`我是上个月被辞退的`) holds yes/no words without deciding anything; only a
         // bare decision, or one the reply starts with, is Affirm/Deny.
         let decides = starts_with_decision(t) || (!content && !question);
-        match parse_yes_no(decision_part(t)) {
+        match parse_yes_no(decision_part(t, question)) {
             Parsed::Value(true) if decides => acts.push(Act::Affirm),
             Parsed::Value(false) if decides => acts.push(Act::Deny),
             _ => {}
@@ -253,7 +290,18 @@ fn clean_rest(s: &str) -> String {
                 r = x;
             }
         }
-        for p in ["应该是", "其实是", "我的", "是", "为", "成", "应该", "了", "一下", "下"] {
+        for p in [
+            "应该是",
+            "其实是",
+            "我的",
+            "是",
+            "为",
+            "成",
+            "应该",
+            "了",
+            "一下",
+            "下",
+        ] {
             if let Some(x) = r.strip_prefix(p) {
                 r = x;
             }
@@ -267,12 +315,14 @@ fn clean_rest(s: &str) -> String {
 }
 
 fn is_question(t: &str) -> bool {
-    let trimmed = t.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '。' | '.' | '～' | '~'));
+    let trimmed =
+        t.trim_end_matches(|c: char| c.is_whitespace() || matches!(c, '。' | '.' | '～' | '~'));
     if trimmed.ends_with(['?', '？']) {
         return true;
     }
     let core = trimmed.trim_end_matches(|c: char| is_pause(c) || matches!(c, '啊' | '呀'));
-    if core.ends_with(['吗', '么', '嘛']) && !core.ends_with("什么") && !core.ends_with("怎么") {
+    if core.ends_with(['吗', '么', '嘛']) && !core.ends_with("什么") && !core.ends_with("怎么")
+    {
         return true;
     }
     if core.ends_with('呢') && core.chars().count() > 2 {
@@ -288,14 +338,18 @@ fn is_question(t: &str) -> bool {
 }
 
 /// The leading clause, where residents put yes or no (`对的，都没问题` / `不用了，谢谢`).
-fn decision_part(t: &str) -> &str {
-    let chars = t.chars().count();
-    if chars <= 12 {
+fn decision_part(t: &str, question: bool) -> &str {
+    if !question && t.chars().count() <= 12 {
         return t;
     }
     let end = t
         .char_indices()
-        .find(|&(_, c)| matches!(c, ',' | '，' | '。' | '.' | '!' | '！' | '?' | '？' | ' ' | '；'))
+        .find(|&(_, c)| {
+            matches!(
+                c,
+                ',' | '，' | '。' | '.' | '!' | '！' | '?' | '？' | ' ' | '；'
+            )
+        })
         .map(|(i, _)| i)
         .unwrap_or(t.len());
     let head = &t[..end];
@@ -305,21 +359,78 @@ fn decision_part(t: &str) -> &str {
 fn starts_with_decision(t: &str) -> bool {
     let head = t.trim_start_matches(is_pause);
     [
-        "好", "行", "可以", "对", "是的", "嗯", "没问题", "没错", "确认", "不", "没有", "算了",
-        "暂时不", "先不", "要的", "ok", "OK",
+        "好",
+        "行",
+        "可以",
+        "对",
+        "是的",
+        "嗯",
+        "没问题",
+        "没错",
+        "确认",
+        "不",
+        "没有",
+        "算了",
+        "暂时不",
+        "先不",
+        "要的",
+        "ok",
+        "OK",
     ]
-        .iter()
-        .any(|p| head.starts_with(p))
+    .iter()
+    .any(|p| head.starts_with(p))
 }
 
 /// Whether anything is left after removing yes/no words, confirmations, fillers and pauses.
 fn has_content(t: &str) -> bool {
     let mut rest = t.to_string();
     for p in [
-        "提交", "就这样", "无误", "没错", "确定", "谢谢您", "麻烦了", "麻烦您", "请",
-        "对的", "是的", "好的", "没问题", "不用了", "不需要", "不要", "不用", "不是", "谢谢",
-        "麻烦", "您", "你", "了", "啊", "呀", "吧", "嗯", "哦", "好", "对", "是", "要", "不",
-        "没有", "的", "都", "可以", "行", "确认", "领", "需要", "没", "算", "暂时", "先", "我",
+        "提交",
+        "就这样",
+        "无误",
+        "没错",
+        "确定",
+        "谢谢您",
+        "麻烦了",
+        "麻烦您",
+        "请",
+        "对的",
+        "是的",
+        "好的",
+        "没问题",
+        "不用了",
+        "不需要",
+        "不要",
+        "不用",
+        "不是",
+        "谢谢",
+        "麻烦",
+        "您",
+        "你",
+        "了",
+        "啊",
+        "呀",
+        "吧",
+        "嗯",
+        "哦",
+        "好",
+        "对",
+        "是",
+        "要",
+        "不",
+        "没有",
+        "的",
+        "都",
+        "可以",
+        "行",
+        "确认",
+        "领",
+        "需要",
+        "没",
+        "算",
+        "暂时",
+        "先",
+        "我",
     ] {
         rest = rest.replace(p, "");
     }

@@ -165,14 +165,15 @@ fn split_commas(s: &str) -> Vec<String> {
         return vec![s.to_string()];
     }
     let groups: Vec<&str> = s.split(',').collect();
-    let grouped = groups.first().is_some_and(|g| {
-        (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit())
-    }) && groups[1..].iter().enumerate().all(|(i, g)| {
-        let digits = g.split('.').next().unwrap_or("");
-        digits.len() == 3
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && (i + 2 == groups.len() || !g.contains('.'))
-    });
+    let grouped = groups
+        .first()
+        .is_some_and(|g| (1..=3).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_digit()))
+        && groups[1..].iter().enumerate().all(|(i, g)| {
+            let digits = g.split('.').next().unwrap_or("");
+            digits.len() == 3
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && (i + 2 == groups.len() || !g.contains('.'))
+        });
     if grouped {
         vec![s.replace(',', "")]
     } else {
@@ -230,7 +231,10 @@ mod tests {
         ] {
             assert_eq!(parse_amount(s), Parsed::Value(v), "{s}");
         }
-        assert_eq!(parse_amount("四五千"), Parsed::Ambiguous(vec![4000.0, 5000.0]));
+        assert_eq!(
+            parse_amount("四五千"),
+            Parsed::Ambiguous(vec![4000.0, 5000.0])
+        );
         assert_eq!(
             parse_amount("税前8000税后6500"),
             Parsed::Ambiguous(vec![8000.0, 6500.0])

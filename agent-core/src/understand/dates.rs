@@ -176,9 +176,8 @@ static RE_AGO: LazyLock<Regex> = LazyLock::new(|| {
 static RE_REL_DAY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"大大前天|大前天|前天|昨天|昨日|昨儿|今天|今日|今儿").expect("static regex")
 });
-static RE_DAY_ONLY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?P<d>{DNUM})\s*(?:日|号|號)")).expect("static regex")
-});
+static RE_DAY_ONLY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!(r"(?P<d>{DNUM})\s*(?:日|号|號)")).expect("static regex"));
 
 struct Scan<'a> {
     text: &'a str,
@@ -335,9 +334,9 @@ fn candidates(text: &str, today: NaiveDate) -> Vec<DateLike> {
             "六" | "6" => Weekday::Sat,
             _ => Weekday::Sun,
         };
-        let monday = sc
-            .today
-            .checked_sub_days(Days::new(u64::from(sc.today.weekday().num_days_from_monday())))?;
+        let monday = sc.today.checked_sub_days(Days::new(u64::from(
+            sc.today.weekday().num_days_from_monday(),
+        )))?;
         let this_week = monday.checked_add_days(Days::new(u64::from(wd.num_days_from_monday())))?;
         let d = match c.name("wk").map(|m| m.as_str()) {
             Some("上上") => this_week.checked_sub_days(Days::new(14))?,
@@ -367,7 +366,9 @@ fn candidates(text: &str, today: NaiveDate) -> Vec<DateLike> {
             let n32 = n as u32;
             match unit {
                 "天" | "日" => t.checked_sub_days(Days::new(n)),
-                "个星期" | "星期" | "个礼拜" | "礼拜" | "周" => t.checked_sub_days(Days::new(7 * n)),
+                "个星期" | "星期" | "个礼拜" | "礼拜" | "周" => {
+                    t.checked_sub_days(Days::new(7 * n))
+                }
                 "个半月" => t
                     .checked_sub_months(Months::new(n32))
                     .and_then(|d| d.checked_sub_days(Days::new(15))),
@@ -385,7 +386,11 @@ fn candidates(text: &str, today: NaiveDate) -> Vec<DateLike> {
             "昨天" | "昨日" | "昨儿" => 1,
             _ => 0,
         };
-        Some(sc.today.checked_sub_days(Days::new(back)).map(DateLike::Day))
+        Some(
+            sc.today
+                .checked_sub_days(Days::new(back))
+                .map(DateLike::Day),
+        )
     });
     sc.run(&RE_DAY_ONLY, |sc, c| {
         let m = c.get(0)?;
@@ -502,11 +507,7 @@ fn ymd(sc: &Scan, c: &Captures) -> Option<Option<DateLike>> {
         None => {
             let this = YearMonth::of(sc.today);
             let same = YearMonth::new(this.year, month)?;
-            if same > this {
-                same.offset(-12)
-            } else {
-                same
-            }
+            if same > this { same.offset(-12) } else { same }
         }
     };
     if let Some(d) = day {
@@ -590,19 +591,38 @@ mod tests {
         assert_eq!(parse_date("大概去年8月份吧", t), Parsed::Nothing);
         assert_eq!(
             parse_date_like("大概去年8月份吧", t),
-            Parsed::Value(DateLike::Month(YearMonth { year: 2024, month: 8 }))
+            Parsed::Value(DateLike::Month(YearMonth {
+                year: 2024,
+                month: 8
+            }))
         );
         assert_eq!(
             parse_month("从去年十月开始", t),
-            Parsed::Value(YearMonth { year: 2024, month: 10 })
+            Parsed::Value(YearMonth {
+                year: 2024,
+                month: 10
+            })
         );
         assert_eq!(
             parse_month("下个月", t),
-            Parsed::Value(YearMonth { year: 2025, month: 7 })
+            Parsed::Value(YearMonth {
+                year: 2025,
+                month: 7
+            })
         );
         assert_eq!(parse_date("2月30日", t), Parsed::Nothing);
         assert_eq!(parse_date("今年春节后", t), Parsed::Nothing);
-        assert_eq!(parse_date("不是三月五号，是三月六号", t), Parsed::Value(d(2025, 3, 6)));
-        assert_eq!(YearMonth { year: 2025, month: 3 }.to_string(), "2025-03");
+        assert_eq!(
+            parse_date("不是三月五号，是三月六号", t),
+            Parsed::Value(d(2025, 3, 6))
+        );
+        assert_eq!(
+            YearMonth {
+                year: 2025,
+                month: 3
+            }
+            .to_string(),
+            "2025-03"
+        );
     }
 }

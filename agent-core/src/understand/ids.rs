@@ -44,17 +44,17 @@ static RE_WO_SHI: LazyLock<Regex> = LazyLock::new(|| {
 /// Characters that end a name: particles, pronouns and the first characters of what people say
 /// after their name.
 const STOP: &[char] = &[
-    '今', '年', '是', '的', '在', '了', '啊', '呀', '吧', '我', '你', '您', '他', '她', '身',
-    '电', '手', '住', '家', '现', '男', '女', '岁', '这', '那', '就', '和', '跟', '与', '请',
-    '麻', '谢', '哦', '呢', '嘛', '想', '要', '来', '办', '申', '号', '出', '证', '户', '联',
-    '失', '去', '刚', '已', '也', '还', '都', '先', '从', '被', '师', '阿', '姨', '叔',
-    '老', '婆', '公', '爷', '奶', '哥', '姐', '弟', '妹', '本', '人',
+    '今', '年', '是', '的', '在', '了', '啊', '呀', '吧', '我', '你', '您', '他', '她', '身', '电',
+    '手', '住', '家', '现', '男', '女', '岁', '这', '那', '就', '和', '跟', '与', '请', '麻', '谢',
+    '哦', '呢', '嘛', '想', '要', '来', '办', '申', '号', '出', '证', '户', '联', '失', '去', '刚',
+    '已', '也', '还', '都', '先', '从', '被', '师', '阿', '姨', '叔', '老', '婆', '公', '爷', '奶',
+    '哥', '姐', '弟', '妹', '本', '人',
 ];
 
 /// Two-character surnames, which otherwise look like a name's first two characters.
 const COMPOUND: &[&str] = &[
-    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
-    "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里",
+    "欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙", "宇文",
+    "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门", "百里",
 ];
 
 /// Common single-character surnames (the top of the national register and then some).
@@ -88,7 +88,8 @@ pub fn find_name(text: &str) -> Option<String> {
             continue;
         }
         // A name that runs straight into more Han text than it can hold is not clearly cut.
-        if given_len == rest.chars().count() && surname_len + given_len == raw.chars().count()
+        if given_len == rest.chars().count()
+            && surname_len + given_len == raw.chars().count()
             && raw.chars().count() > 4
         {
             continue;
@@ -121,7 +122,10 @@ mod tests {
             .collect();
         assert_eq!(find_id_number(&fw), Some(id.clone()));
         assert_eq!(find_id_number("31011019850312771"), None);
-        assert_eq!(find_mobile("手机 139-1234-5678").as_deref(), Some("13912345678"));
+        assert_eq!(
+            find_mobile("手机 139-1234-5678").as_deref(),
+            Some("13912345678")
+        );
     }
 
     #[test]

@@ -126,19 +126,16 @@ pub fn correction_tail(text: &str) -> &str {
     // 不是X(，)是Y / 不是X而是Y: the value is Y.
     if let Some(p) = text.find("不是") {
         let after = &text[p + "不是".len()..];
-        let rel = after
-            .find("而是")
-            .map(|q| q + "而是".len())
-            .or_else(|| {
-                // The restating 是 comes after a pause or straight after the wrong value.
-                after.char_indices().find_map(|(i, c)| {
-                    if c == '是' && i > 0 {
-                        Some(i + '是'.len_utf8())
-                    } else {
-                        None
-                    }
-                })
-            });
+        let rel = after.find("而是").map(|q| q + "而是".len()).or_else(|| {
+            // The restating 是 comes after a pause or straight after the wrong value.
+            after.char_indices().find_map(|(i, c)| {
+                if c == '是' && i > 0 {
+                    Some(i + '是'.len_utf8())
+                } else {
+                    None
+                }
+            })
+        });
         if let Some(rel) = rel {
             let tail = &after[rel..];
             if tail.chars().any(|c| !is_pause(c)) {
@@ -169,8 +166,30 @@ pub(crate) fn is_pause(c: char) -> bool {
     c.is_whitespace()
         || matches!(
             c,
-            ',' | '.' | '!' | '?' | ';' | ':' | '，' | '。' | '！' | '？' | '；' | '：' | '、' | '~'
-                | '…' | '"' | '\'' | '“' | '”' | '‘' | '’' | '(' | ')' | '（' | '）'
+            ',' | '.'
+                | '!'
+                | '?'
+                | ';'
+                | ':'
+                | '，'
+                | '。'
+                | '！'
+                | '？'
+                | '；'
+                | '：'
+                | '、'
+                | '~'
+                | '…'
+                | '"'
+                | '\''
+                | '“'
+                | '”'
+                | '‘'
+                | '’'
+                | '('
+                | ')'
+                | '（'
+                | '）'
         )
 }
 

@@ -225,7 +225,11 @@ pub fn to_chinese(n: u64) -> String {
 }
 
 fn write_group(out: &mut String, g: u64, leading: bool) {
-    let parts = [(g / 1000, '千'), ((g / 100) % 10, '百'), ((g / 10) % 10, '十')];
+    let parts = [
+        (g / 1000, '千'),
+        ((g / 100) % 10, '百'),
+        ((g / 10) % 10, '十'),
+    ];
     let mut zero = false;
     let mut wrote = false;
     for (d, u) in parts {

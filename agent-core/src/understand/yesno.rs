@@ -117,37 +117,9 @@ const NO: &[&str] = &[
 ];
 
 const YES: &[&str] = &[
-    "要",
-    "领",
-    "需要",
-    "是",
-    "对",
-    "好",
-    "可以",
-    "行",
-    "确认",
-    "确定",
-    "嗯",
-    "恩",
-    "正确",
-    "同意",
-    "愿意",
-    "申请",
-    "申领",
-    "当然",
-    "肯定",
-    "必须",
-    "想",
-    "认可",
-    "属于",
-    "算是",
-    "有的",
-    "ok",
-    "OK",
-    "Ok",
-    "yes",
-    "Yes",
-    "en",
+    "要", "领", "需要", "是", "对", "好", "可以", "行", "确认", "确定", "嗯", "恩", "正确", "同意",
+    "愿意", "申请", "申领", "当然", "肯定", "必须", "想", "认可", "属于", "算是", "有的", "ok",
+    "OK", "Ok", "yes", "Yes", "en",
 ];
 
 /// Whether this reply says yes (`true`) or no (`false`) to a closed question.
@@ -175,8 +147,10 @@ pub fn parse_yes_no(text: &str) -> Parsed<bool> {
     if NO.iter().any(|p| rest.contains(p)) {
         return Parsed::Value(false);
     }
-    let bare = rest.trim_matches(|c: char| is_pause(c) || matches!(c, '啊' | '呀' | '的' | '吧' | '嘛'));
-    if agreed || YES.iter().any(|p| rest.contains(p)) || matches!(bare, "中" | "成" | "妥" | "嗯呐") {
+    let bare =
+        rest.trim_matches(|c: char| is_pause(c) || matches!(c, '啊' | '呀' | '的' | '吧' | '嘛'));
+    if agreed || YES.iter().any(|p| rest.contains(p)) || matches!(bare, "中" | "成" | "妥" | "嗯呐")
+    {
         return Parsed::Value(true);
     }
     Parsed::Nothing
@@ -189,7 +163,9 @@ fn a_not_a(t: &str) -> bool {
         w[0] == w[2] && (w[1] == '不' || w[1] == '没') && w[0] != '不' && {
             // `是不是不要` still decides nothing; `要不要？要` decides after the question.
             let after: String = chars[i + 3..].iter().collect();
-            !after.chars().any(|c| !is_pause(c) && c != '啊' && c != '呢' && c != '呀')
+            !after
+                .chars()
+                .any(|c| !is_pause(c) && c != '啊' && c != '呢' && c != '呀')
                 || after.contains("都")
         }
     })
