@@ -195,7 +195,8 @@ pub fn classify(text: &str) -> Vec<Act> {
     if t.len() > 4096 || t.chars().all(is_pause) {
         return acts;
     }
-    let cancel = CANCEL.iter().any(|p| t.contains(p)) && !t.contains("取消登记证明");
+    let cancel =
+        (CANCEL.iter().any(|p| t.contains(p)) || drops_matter(t)) && !t.contains("取消登记证明");
     if cancel {
         acts.push(Act::Cancel);
     }
@@ -227,6 +228,31 @@ pub fn classify(text: &str) -> Vec<Act> {
         acts.push(Act::Inform);
     }
     acts
+}
+
+/// `不办失业登记了` / `不申请这个补贴了`: giving up the matter, named between the verb and `了`.
+/// Declining the benefit inside a matter (`不申请失业金了`) is a Deny, not a Cancel.
+fn drops_matter(t: &str) -> bool {
+    [
+        "不办",
+        "不想办",
+        "不申请",
+        "不想申请",
+        "不登记",
+        "不弄",
+        "不搞",
+    ]
+    .iter()
+    .any(|v| {
+        t.match_indices(v).any(|(p, _)| {
+            let after = &t[p + v.len()..];
+            let object: String = after.chars().take_while(|c| *c != '了').take(9).collect();
+            object.chars().count() <= 8
+                && after[object.len()..].starts_with('了')
+                && !object.contains("失业金")
+                && !object.contains("失业保险金")
+        })
+    })
 }
 
 fn correction(t: &str) -> Option<Act> {
@@ -357,7 +383,14 @@ fn decision_part(t: &str, question: bool) -> &str {
 }
 
 fn starts_with_decision(t: &str) -> bool {
-    let head = t.trim_start_matches(is_pause);
+    let mut head = t.trim_start_matches(is_pause);
+    // `我不申请失业金了` / `那好吧`: a pronoun or `那` before the decision.
+    for lead in ["那我", "我就", "那", "我"] {
+        if let Some(h) = head.strip_prefix(lead) {
+            head = h;
+            break;
+        }
+    }
     [
         "好",
         "行",

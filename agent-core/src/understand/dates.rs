@@ -1,6 +1,6 @@
 //! Dates and months as residents say them, relative to the session's `today`.
 //!
-//! Absolute forms (`2025-03-05`, `2025-03` for a month, `2025/3/5`, `2025.3.5`, `20250305`, `2025年3月5日`, `二〇二五年
+//! Absolute forms (`2025-03-05`, `2025-03` for a month, `2025/3/5`, `2025.3.5`, `26.3.5`, `20250305`, `2025年3月5日`, `二〇二五年
 //! 三月`), partial ones (`3月5号`, `十月十五号`, `15号`, `3月份`), relative ones (`昨天`, `前天`,
 //! `大前天`, `上周五`, `上个月15号`, `上个月底`, `三天前`, `半个月前`, `两个月前`, `去年8月份`,
 //! `下个月`) and parts of a month or year (`月初`, `月中`, `月底`, `年初`, `年底`).
@@ -134,8 +134,10 @@ const YEAR: &str = r"(?:(?P<y>[0-9]{4}|[0-9]{2}|[〇零○一二三四五六七�
 const PART: &str = r"(?P<part>上旬|中旬|下旬|初|中|底|末)";
 
 static RE_NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?P<y>[0-9]{4})\s*(?P<s>[-/.])\s*(?P<m>[0-9]{1,2})\s*[-/.]\s*(?P<d>[0-9]{1,2})")
-        .expect("static regex")
+    Regex::new(
+        r"(?P<y>[0-9]{4}|[0-9]{2})\s*(?P<s>[-/.])\s*(?P<m>[0-9]{1,2})\s*[-/.]\s*(?P<d>[0-9]{1,2})",
+    )
+    .expect("static regex")
 });
 static RE_YM_NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?P<y>[0-9]{4})\s*[-/.]\s*(?P<m>[0-9]{1,2})").expect("static regex")
@@ -240,7 +242,7 @@ fn candidates(text: &str, today: NaiveDate) -> Vec<DateLike> {
         if sc.digit_before(m.start()) || sc.digit_after(m.end()) {
             return None;
         }
-        let y: i32 = c.name("y")?.as_str().parse().ok()?;
+        let y = year_of(c, sc.today)?;
         let mo: u32 = c.name("m")?.as_str().parse().ok()?;
         let d: u32 = c.name("d")?.as_str().parse().ok()?;
         Some(NaiveDate::from_ymd_opt(y, mo, d).map(DateLike::Day))

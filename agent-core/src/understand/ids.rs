@@ -3,7 +3,7 @@
 //! ([`zhiban_pii::detect`]), so the checksum rules live in one place.
 //!
 //! Names have no checksum: [`find_name`] only reads a name after an explicit cue (`我叫`, `姓名`,
-//! `本人`, `申请人是`), of 2–4 Han characters starting with a common surname, and stops at
+//! `本人`, `申请人是`, or a whole clause `我是…` / `叫…`), of 2–4 Han characters starting with a common surname, and stops at
 //! words that do not belong in a name (`我叫张三今年45` → `张三`). It would rather miss a name
 //! than invent one.
 
@@ -37,7 +37,7 @@ static RE_NAME_CUE: LazyLock<Regex> = LazyLock::new(|| {
 });
 // `我是…` introduces many things (`我是上个月被辞退的`): only a whole short clause counts.
 static RE_WO_SHI: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[，,。.！!\s])我是\s*(?P<n>\p{Han}{2,4})(?:[，,。.！!\s]|$)")
+    Regex::new(r"(?:^|[，,。.！!\s])(?:我是|叫|叫做)\s*(?P<n>\p{Han}{2,4})(?:[，,。.！!\s]|$)")
         .expect("static regex")
 });
 

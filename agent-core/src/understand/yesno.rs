@@ -25,6 +25,10 @@ const UNDECIDED: &[&str] = &[
     "不知道",
     "不晓得",
     "不清楚",
+    "不是很清楚",
+    "不太清楚",
+    "不大清楚",
+    "搞不清",
     "不确定",
     "说不好",
     "说不准",
@@ -98,6 +102,9 @@ const NO: &[&str] = &[
     "有意见",
     "别",
     "不想",
+    "不太",
+    "不怎么",
+    "没兴趣",
     "不申请",
     "不申领",
     "不打算",
@@ -144,7 +151,12 @@ pub fn parse_yes_no(text: &str) -> Parsed<bool> {
             rest = rest.replace(p, "　");
         }
     }
-    if NO.iter().any(|p| rest.contains(p)) {
+    let only_negation = rest
+        .chars()
+        .filter(|c| !is_pause(*c))
+        .all(|c| matches!(c, '不' | '没' | '否' | '无'))
+        && rest.chars().any(|c| !is_pause(c) && c != '　');
+    if only_negation || NO.iter().any(|p| rest.contains(p)) {
         return Parsed::Value(false);
     }
     let bare =
@@ -160,7 +172,9 @@ pub fn parse_yes_no(text: &str) -> Parsed<bool> {
 fn a_not_a(t: &str) -> bool {
     let chars: Vec<char> = t.chars().collect();
     chars.windows(3).enumerate().any(|(i, w)| {
-        w[0] == w[2] && (w[1] == '不' || w[1] == '没') && w[0] != '不' && {
+        // `没有没有` repeats a no; it does not ask `有没有`.
+        let repeated = i > 0 && chars[i - 1] == w[1];
+        w[0] == w[2] && (w[1] == '不' || w[1] == '没') && w[0] != '不' && !repeated && {
             // `是不是不要` still decides nothing; `要不要？要` decides after the question.
             let after: String = chars[i + 3..].iter().collect();
             !after
