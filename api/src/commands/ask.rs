@@ -1,16 +1,21 @@
 //! `zhiban ask`: the main job on the embedded default. Builds the knowledge base from
-//! the corpus when none is published, then answers a clerk's question with the
-//! passages it rests on, each cited by title, 文号, article and 时效性.
+//! the corpus when none is published, then answers a clerk's question through the 学习问答
+//! agent: the articles that answer it, each cited by title, 文号, article and 时效性, a warning
+//! when a cited text is not in force, a refusal when the knowledge base has no basis.
+//! `--json` prints the contract's answer object (the same as `POST /v1/qa`).
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Args;
 use zhiban_ingest::IngestOptions;
-use zhiban_knowledge::{DocKind, SearchRequest, SnapshotStore};
+use zhiban_agent_core::{QaAgent, QaConfig, QaRequest};
+use zhiban_knowledge::{DocKind, LiveSnapshot, SearchRequest, SnapshotStore};
 
-use super::{ingest, open_current, print_json, search::print_hits};
+use super::{explain_open_error, ingest, print_json, search::print_hits, secrets};
 use crate::cli::IndexArg;
 use crate::config::Config;
 
@@ -61,37 +66,55 @@ pub fn run(cfg: &Config, a: AskArgs) -> Result<ExitCode> {
             report.seconds
         );
     }
-    let snap = open_current(cfg, &index)?;
     let question = a.question.unwrap_or_else(|| SAMPLE_QUESTION.to_string());
-    // Policies answer "may I / what are the conditions"; guides answer "how do I
-    // do it in the 受理系统". Each list is ranked separately so that 300 guides and
-    // 10,000 catalog records cannot crowd the binding text out.
-    let mut req = SearchRequest::new(&question);
-    req.k = a.k.clamp(1, 20);
-    req.as_of = a.as_of;
-    req.level_boost = true;
-    req.filter.kinds = vec![DocKind::Policy];
-    let policies = snap.search(&req)?;
-    req.k = 3;
-    req.level_boost = false;
-    req.filter.kinds = vec![DocKind::Guide];
-    let guides = snap.search(&req)?;
+    let today = chrono::Local::now().date_naive();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("无法启动异步运行时")?;
+    let (answer, guides) = rt.block_on(async {
+        let live = Arc::new(
+            LiveSnapshot::open_async(store, secrets(cfg))
+                .await
+                .map_err(|e| explain_open_error(&index, e))?,
+        );
+        let agent = QaAgent::new(live.clone(), QaConfig::default());
+        let req = QaRequest { question: question.clone(), as_of: a.as_of, k: Some(a.k.clamp(1, 10)) };
+        let answer = agent.answer(&req, today).await?;
+        // Guides answer "how do I do it in the 受理系统"; they are listed apart so that 300 guides
+        // cannot crowd the binding text out.
+        let mut sr = SearchRequest::new(&question);
+        sr.k = 3;
+        sr.as_of = a.as_of;
+        sr.filter.kinds = vec![DocKind::Guide];
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let guides = live.search(&sr, deadline).await?;
+        anyhow::Ok((answer, guides))
+    })?;
     if a.json {
-        return print_json(
-            &serde_json::json!({"question": question, "policies": policies, "guides": guides}),
-        )
-        .map(|_| ExitCode::SUCCESS);
+        return print_json(&answer).map(|_| ExitCode::SUCCESS);
     }
     println!("问题：{question}");
-    println!(
-        "【政策依据】截至 {}，仅列当日现行有效的文本：",
-        policies.as_of
-    );
-    print_hits(&policies);
+    println!("{}", answer.answer);
+    for w in &answer.warnings {
+        println!("⚠ {w}");
+    }
+    if !answer.refused {
+        println!("【引用】");
+        for (i, c) in answer.citations.iter().enumerate() {
+            println!(
+                "[{}] 《{}》{} {}（{}，{}）",
+                i + 1,
+                c.title,
+                c.doc_number.as_deref().unwrap_or(""),
+                c.article.as_deref().unwrap_or(""),
+                c.status,
+                c.source_file
+            );
+        }
+    }
     println!("【操作指南】");
     print_hits(&guides);
-    if policies.hits.is_empty() {
-        println!("知识库中没有现行有效的政策依据，无法回答。");
-    }
+    println!("（知识库快照 {}）", answer.snapshot);
     Ok(ExitCode::SUCCESS)
 }
