@@ -310,6 +310,16 @@ impl LexicalIndex {
             .collect())
     }
 
+    /// How many chunks hold `word` in their body, and how many chunks there are: the document
+    /// frequency a caller weighs question words by (a word no chunk holds is the strongest sign
+    /// that the index has nothing on the subject).
+    pub fn doc_freq(&self, word: &str) -> (u64, u64) {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.body, word);
+        let df = searcher.doc_freq(&term).unwrap_or(0);
+        (df, searcher.num_docs())
+    }
+
     fn position(&self, addr: DocAddress) -> Option<u32> {
         self.seg_idx
             .get(addr.segment_ord as usize)
