@@ -55,6 +55,8 @@ pub enum Command {
     Casesim(commands::casesim::CasesimArgs),
     /// Run the agent service (sessions, messages, tools, QA) until interrupted.
     Serve(commands::serve::ServeArgs),
+    /// A terminal session with one agent (the tester's view of what MAP does).
+    Chat(commands::chat::ChatArgs),
 }
 
 /// Index location shared by several commands.
@@ -100,6 +102,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tool(c) => commands::tool::run(&cfg, c),
         Command::Casesim(a) => commands::casesim::run(a),
         Command::Serve(a) => commands::serve::run(&cfg, a),
+        Command::Chat(a) => commands::chat::run(&cfg, a),
         Command::Search(a) => commands::search::run(&cfg, a),
         Command::Docs(a) => commands::search::docs(&cfg, a),
         Command::Snapshot(c) => commands::snapshot::run(&cfg, c),

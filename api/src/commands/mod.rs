@@ -2,6 +2,7 @@
 
 pub mod ask;
 pub mod audit;
+pub mod chat;
 pub mod casesim;
 pub mod crypto;
 pub mod eval;
