@@ -263,7 +263,13 @@ pub struct Dropped {
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "第{}个调用（{}）：{}", self.index + 1, self.function, self.reason)
+        write!(
+            f,
+            "第{}个调用（{}）：{}",
+            self.index + 1,
+            self.function,
+            self.reason
+        )
     }
 }
 
@@ -453,7 +459,11 @@ fn format_amount(a: f64) -> String {
 }
 
 /// The normalised value of `field` for `raw`, or why not.
-pub fn normalise_value(field: &FieldDesc, raw: &str, today: NaiveDate) -> Result<String, DropReason> {
+pub fn normalise_value(
+    field: &FieldDesc,
+    raw: &str,
+    today: NaiveDate,
+) -> Result<String, DropReason> {
     let v = raw.trim();
     if v.is_empty() {
         return Err(DropReason::EmptyValue);
@@ -515,9 +525,7 @@ pub fn validate_call(
     match name {
         "set_slot" | "correct" => {
             let a: SlotArgs = args(arguments)?;
-            let field = ctx
-                .field(a.field.trim())
-                .ok_or(DropReason::UnknownField)?;
+            let field = ctx.field(a.field.trim()).ok_or(DropReason::UnknownField)?;
             let raw = value_string(&a.value)?;
             if raw.trim().is_empty() {
                 return Err(DropReason::EmptyValue);
@@ -673,7 +681,10 @@ mod tests {
     #[test]
     fn schema_violations_are_dropped_with_reasons() {
         assert_eq!(one("submit", "{}"), Err(DropReason::UnknownFunction));
-        assert_eq!(one("set_slot", r#"{"field": "#), Err(DropReason::BadArguments));
+        assert_eq!(
+            one("set_slot", r#"{"field": "#),
+            Err(DropReason::BadArguments)
+        );
         assert_eq!(
             one("set_slot", r#"{"field":"户籍地址","value":"黄浦区"}"#),
             Err(DropReason::UnknownField)
@@ -709,7 +720,10 @@ mod tests {
             Err(DropReason::UnknownField)
         );
         assert_eq!(
-            one("set_slot", r#"{"field":"失业原因","value":"11010519491231002X"}"#),
+            one(
+                "set_slot",
+                r#"{"field":"失业原因","value":"11010519491231002X"}"#
+            ),
             Err(DropReason::PlaintextPii)
         );
     }
@@ -717,9 +731,15 @@ mod tests {
     #[test]
     fn good_calls_survive_bad_neighbours() {
         let calls = [
-            ("set_slot", r#"{"field":"失业原因","value":"劳动合同期满终止"}"#),
+            (
+                "set_slot",
+                r#"{"field":"失业原因","value":"劳动合同期满终止"}"#,
+            ),
             ("submit", "{}"),
-            ("set_slot", r#"{"field":"失业原因","value":"劳动合同期满终止"}"#),
+            (
+                "set_slot",
+                r#"{"field":"失业原因","value":"劳动合同期满终止"}"#,
+            ),
             ("cancel", ""),
             ("attach", r#"{"ref":"upload-1","kind":"身份证照片"}"#),
         ];
@@ -753,7 +773,10 @@ mod tests {
             panic!("ask_policy dropped")
         };
         assert!(!question.contains("13912345678"));
-        assert_eq!(one("ask_policy", r#"{"question":""}"#), Err(DropReason::EmptyValue));
+        assert_eq!(
+            one("ask_policy", r#"{"question":""}"#),
+            Err(DropReason::EmptyValue)
+        );
     }
 
     #[test]
@@ -776,20 +799,28 @@ mod tests {
     }
 
     proptest! {
-        // No argument string makes validation panic, and whatever passes names a real field
-        // with a value that is not empty.
+        // No argument string makes validation panic.
         #[test]
         fn arbitrary_arguments_never_panic(name in "(set_slot|correct|attach|cancel|ask_policy|handoff|x)",
                                            raw in "\\PC{0,40}") {
+            let _ = validate_call(&ctx(), &name, &raw, &BTreeSet::new());
+        }
+
+        // Well-formed calls with any field and value: what passes names a real, settable field
+        // and carries a non-empty value that reads back as itself.
+        #[test]
+        fn passing_slots_name_real_fields(field in "(失业时间|失业原因|月收入|是否征地人员|身份证照片|户籍地址)",
+                                          value in "\\PC{0,20}", correct in any::<bool>()) {
             let c = ctx();
-            if let Ok(cmd) = validate_call(&c, &name, &raw, &BTreeSet::new()) {
-                match cmd {
-                    Command::SetSlot { field, value } | Command::Correct { field, value } => {
-                        prop_assert!(c.field(&field).is_some());
-                        prop_assert!(!value.is_empty());
-                    }
-                    _ => {}
-                }
+            let name = if correct { "correct" } else { "set_slot" };
+            let args = json!({"field": field, "value": value}).to_string();
+            if let Ok(Command::SetSlot { field, value } | Command::Correct { field, value }) =
+                validate_call(&c, name, &args, &BTreeSet::new())
+            {
+                let f = c.field(&field).expect("a real field");
+                prop_assert!(f.kind != FieldKind::Material);
+                prop_assert!(!value.is_empty());
+                prop_assert_eq!(normalise_value(f, &value, c.today), Ok(value.clone()));
             }
         }
 

@@ -45,7 +45,10 @@ fn kinds_zh(kinds: &[PiiKind]) -> String {
 
 /// Byte ranges of the syntactically valid tokens in `text`.
 fn token_spans(text: &str) -> Vec<Range<usize>> {
-    find_tokens(text).into_iter().map(|m| m.start..m.end).collect()
+    find_tokens(text)
+        .into_iter()
+        .map(|m| m.start..m.end)
+        .collect()
 }
 
 fn overlaps(spans: &[Range<usize>], start: usize, end: usize) -> bool {
@@ -119,7 +122,10 @@ pub struct Inbound {
 ///
 /// # Errors
 /// [`GuardError::ForeignToken`], [`GuardError::BrokenToken`].
-pub fn inbound(model_output: &str, allowed_tokens: &BTreeSet<String>) -> Result<String, GuardError> {
+pub fn inbound(
+    model_output: &str,
+    allowed_tokens: &BTreeSet<String>,
+) -> Result<String, GuardError> {
     inbound_report(model_output, allowed_tokens).map(|r| r.text)
 }
 
@@ -215,7 +221,10 @@ mod tests {
 
     fn vault() -> (Vault, TokenScope) {
         let kr = Keyring::generate().expect("keyring");
-        (Vault::new(Arc::new(kr)), TokenScope::new("shanghai", "s-guard"))
+        (
+            Vault::new(Arc::new(kr)),
+            TokenScope::new("shanghai", "s-guard"),
+        )
     }
 
     #[test]
@@ -233,7 +242,10 @@ mod tests {
             .tokenize_text(&scope, &format!("我的身份证是{ID}，电话{MOBILE}"))
             .expect("seal");
         assert_eq!(outbound(&sealed).as_deref(), Ok(sealed.as_str()));
-        assert_eq!(outbound("失业时间是2025年3月5日，月收入4200元").map(|_| ()), Ok(()));
+        assert_eq!(
+            outbound("失业时间是2025年3月5日，月收入4200元").map(|_| ()),
+            Ok(())
+        );
     }
 
     #[test]
@@ -251,7 +263,11 @@ mod tests {
         let (v, scope) = vault();
         let mine = v.seal(&scope, PiiKind::Mobile, MOBILE).expect("seal");
         let other = v
-            .seal(&TokenScope::new("shanghai", "other"), PiiKind::Mobile, MOBILE)
+            .seal(
+                &TokenScope::new("shanghai", "other"),
+                PiiKind::Mobile,
+                MOBILE,
+            )
             .expect("seal");
         let allowed: BTreeSet<String> = [mine.clone()].into();
         assert_eq!(

@@ -52,7 +52,11 @@ pub struct LlmConfig {
     /// Model name.
     pub model: String,
     /// Deadline of one whole call (`timeout_ms` in the config; 8 s by default).
-    #[serde(rename = "timeout_ms", with = "duration_ms", default = "default_timeout")]
+    #[serde(
+        rename = "timeout_ms",
+        with = "duration_ms",
+        default = "default_timeout"
+    )]
     pub timeout: Duration,
     /// Appended verbatim to every system prompt.
     #[serde(default)]
@@ -98,7 +102,14 @@ impl std::fmt::Debug for LlmConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LlmConfig")
             .field("base_url", &self.base_url)
-            .field("api_key", &if self.api_key.is_empty() { "" } else { "[redacted]" })
+            .field(
+                "api_key",
+                &if self.api_key.is_empty() {
+                    ""
+                } else {
+                    "[redacted]"
+                },
+            )
             .field("model", &self.model)
             .field("timeout", &self.timeout)
             .field("system_prompt_extra", &self.system_prompt_extra)
@@ -463,7 +474,10 @@ impl LlmClient {
                 after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             }),
             Ok(Ok(r)) => {
-                tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, "LLM answered");
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "LLM answered"
+                );
                 Ok(r)
             }
             Ok(Err(e)) => Err(classify(e, timeout)),
@@ -611,15 +625,30 @@ mod tests {
             LlmClient::new(c).err()
         };
         assert!(bad(|_| {}).is_none());
-        assert!(matches!(bad(|c| c.base_url = "ftp://x".into()), Some(LlmError::Config(_))));
-        assert!(matches!(bad(|c| c.model = " ".into()), Some(LlmError::Config(_))));
-        assert!(matches!(bad(|c| c.timeout = Duration::ZERO), Some(LlmError::Config(_))));
+        assert!(matches!(
+            bad(|c| c.base_url = "ftp://x".into()),
+            Some(LlmError::Config(_))
+        ));
+        assert!(matches!(
+            bad(|c| c.model = " ".into()),
+            Some(LlmError::Config(_))
+        ));
+        assert!(matches!(
+            bad(|c| c.timeout = Duration::ZERO),
+            Some(LlmError::Config(_))
+        ));
     }
 
     #[test]
     fn rephrasings_must_keep_numbers_and_tokens() {
         let orig = "请在2025年7月1日前上传材料，补贴标准为每月1200元。";
-        assert!(keeps_facts(orig, "麻烦您2025年7月1日之前把材料传上来，补贴是每月1200元。").is_ok());
+        assert!(
+            keeps_facts(
+                orig,
+                "麻烦您2025年7月1日之前把材料传上来，补贴是每月1200元。"
+            )
+            .is_ok()
+        );
         assert_eq!(
             keeps_facts(orig, "请在2025年7月2日前上传材料，补贴标准为每月1200元。"),
             Err(LlmError::Rephrase("数字与原回复不一致"))
@@ -638,7 +667,10 @@ mod tests {
             LlmError::NoValidCommand { dropped: vec![] },
         ] {
             let s = e.to_string();
-            assert!(s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)), "{s}");
+            assert!(
+                s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{s}"
+            );
         }
     }
 }
