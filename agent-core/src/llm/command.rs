@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::llm::guard::{self, GuardError};
-use crate::spec::{InputType, Step, StepKind};
+use crate::spec::{FlowSpec, InputType, Step, StepKind};
 use crate::understand::{self, Parsed};
 
 /// Longest free-text value or question kept, in characters: a longer one is a model rambling.
@@ -130,6 +130,11 @@ impl FieldDesc {
             options,
         })
     }
+}
+
+/// The fields of a flow, in step order: its inputs, materials and the confirm step.
+pub fn fields_of(flow: &FlowSpec) -> Vec<FieldDesc> {
+    flow.steps.iter().filter_map(FieldDesc::from_step).collect()
 }
 
 /// What the model knows about the turn. Every text in it must already be tokenised: the guard
@@ -796,6 +801,27 @@ mod tests {
         let bare = TurnContext::default();
         let names: Vec<&str> = tool_schemas(&bare).iter().map(|t| t.0).collect();
         assert_eq!(names, ["cancel", "ask_policy", "handoff"]);
+    }
+
+    #[test]
+    fn builtin_flows_give_fields_with_options() {
+        let flows = crate::spec::builtin().expect("specs");
+        let u = flows
+            .iter()
+            .find(|f| f.id == "unemployment_registration")
+            .expect("flow");
+        let fields = fields_of(u);
+        let reason = fields.iter().find(|f| f.name == "失业原因").expect("field");
+        assert_eq!(reason.kind, FieldKind::Choice);
+        assert!(reason.options.contains(&"劳动合同期满终止".to_string()));
+        assert_eq!(fields.last().map(|f| f.kind), Some(FieldKind::Confirm));
+        for f in flows.iter().flat_map(fields_of) {
+            assert!(
+                f.kind != FieldKind::Choice || !f.options.is_empty(),
+                "{}",
+                f.name
+            );
+        }
     }
 
     proptest! {

@@ -32,8 +32,8 @@ use async_openai::types::{
 use serde::{Deserialize, Serialize};
 
 pub use command::{
-    Command, DropReason, Dropped, FieldDesc, FieldKind, MAX_CALLS, TurnContext, validate_call,
-    validate_calls,
+    Command, DropReason, Dropped, FieldDesc, FieldKind, MAX_CALLS, TurnContext, fields_of,
+    validate_call, validate_calls,
 };
 pub use guard::GuardError;
 
