@@ -1,6 +1,5 @@
-//! `zhiban tool list|call` and `zhiban casesim`.
+//! `zhiban tool list|call`.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -49,20 +48,6 @@ pub struct CallArgs {
     /// Directory for the keyring and audit log.
     #[arg(long, default_value = "var")]
     var_dir: PathBuf,
-}
-
-/// Arguments of `zhiban casesim`.
-#[derive(Debug, Args)]
-pub struct CasesimArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8089")]
-    bind: SocketAddr,
-    /// SQLite file (default: in memory).
-    #[arg(long)]
-    database: Option<PathBuf>,
-    /// Fault spec applied to every request, e.g. `latency=200ms,error=0.1`.
-    #[arg(long)]
-    faults: Option<String>,
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -127,22 +112,4 @@ pub async fn tool_call(
         out["result_plain"] = rt.reveal(ctx, spec.id, &out["result"]).await?;
     }
     Ok(out)
-}
-
-/// Runs `zhiban casesim` until interrupted.
-pub fn casesim(a: CasesimArgs) -> Result<ExitCode> {
-    let cfg = zhiban_casesim::Config {
-        bind: a.bind,
-        database: a.database,
-        faults: a.faults,
-        ..Default::default()
-    };
-    eprintln!(
-        "参考受理系统（casesim）监听 http://{}（REST: POST /rest/{{op}}，SOAP: POST /soap）",
-        a.bind
-    );
-    // The cipher proves itself before the case system (which verifies request signatures) serves.
-    zhiban_pii::selftest()?;
-    runtime()?.block_on(zhiban_casesim::serve(cfg))?;
-    Ok(ExitCode::SUCCESS)
 }
