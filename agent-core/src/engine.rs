@@ -134,7 +134,7 @@ pub struct Engine {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Plaintext of names this process sealed, per session, to find them again in later text
     /// (never at rest; wiped on drop).
-    known: Mutex<HashMap<String, Vec<(PiiKind, Zeroizing<String>, String)>>>,
+    known: Mutex<HashMap<String, Vec<KnownValue>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -144,6 +144,9 @@ impl std::fmt::Debug for Engine {
             .finish_non_exhaustive()
     }
 }
+
+/// A value this process sealed: its kind, plaintext (wiped on drop) and token.
+type KnownValue = (PiiKind, Zeroizing<String>, String);
 
 /// The QA agent's id.
 pub const QA_AGENT: &str = "qa";
@@ -181,7 +184,8 @@ impl Engine {
 
     /// Today, as the engine's clock says.
     pub fn today(&self) -> NaiveDate {
-        self.today.unwrap_or_else(|| chrono::Local::now().date_naive())
+        self.today
+            .unwrap_or_else(|| chrono::Local::now().date_naive())
     }
 
     /// The QA agent, if a snapshot is loaded.
@@ -380,7 +384,12 @@ impl Engine {
 
     // ----- PII -------------------------------------------------------------------------
 
-    async fn seal(&self, s: &mut Session, kind: PiiKind, plain: &str) -> Result<String, EngineError> {
+    async fn seal(
+        &self,
+        s: &mut Session,
+        kind: PiiKind,
+        plain: &str,
+    ) -> Result<String, EngineError> {
         let plain = plain.trim().to_string();
         if is_token(&plain) {
             return self.adopt_token(s, &plain).await;
@@ -413,7 +422,10 @@ impl Engine {
             .reveal(&ctx, "会话令牌核验", &Value::String(token.to_string()))
             .await
             .map_err(|_| EngineError::InvalidToken)?;
-        let kind = find_tokens(token).first().map(|m| m.kind).unwrap_or(PiiKind::Other);
+        let kind = find_tokens(token)
+            .first()
+            .map(|m| m.kind)
+            .unwrap_or(PiiKind::Other);
         if let Value::String(p) = opened {
             let p = Zeroizing::new(p);
             s.display.insert(token.to_string(), mask(kind, &p));
@@ -434,7 +446,11 @@ impl Engine {
         let known: Vec<(String, String)> = {
             let k = self.known.lock().unwrap_or_else(|e| e.into_inner());
             k.get(&s.session_id)
-                .map(|v| v.iter().map(|(_, p, t)| (p.to_string(), t.clone())).collect())
+                .map(|v| {
+                    v.iter()
+                        .map(|(_, p, t)| (p.to_string(), t.clone()))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         for (plain, token) in &known {
@@ -469,7 +485,9 @@ impl Engine {
                 let mut out = Map::new();
                 for (k, val) in m {
                     let sealed = match (k.as_str(), val) {
-                        ("name", Value::String(n)) => Value::String(self.seal(s, PiiKind::Name, &n).await?),
+                        ("name", Value::String(n)) => {
+                            Value::String(self.seal(s, PiiKind::Name, &n).await?)
+                        }
                         (_, Value::String(t)) => Value::String(self.seal_text(s, &t).await?),
                         (_, other) => other,
                     };
@@ -584,34 +602,51 @@ impl Engine {
         Value::Object(out)
     }
 
-    async fn call(&self, s: &mut Session, seed_name: &str, tool: &str, args: Value) -> Result<Value, ToolError> {
+    async fn call(
+        &self,
+        s: &mut Session,
+        seed_name: &str,
+        tool: &str,
+        args: Value,
+    ) -> Result<Value, ToolError> {
         let ctx = self.ctx(s);
         let sealed = crate::tool_args::tokenize_args(&self.tools, &ctx, tool, args).await?;
-        self.tools.invoke(&ctx, tool, sealed).await.inspect_err(|e| {
-            let msg = self.display_text(s, &e.to_string());
-            s.tool_calls.push(ToolCallRecord {
-                tool: seed_name.to_string(),
-                ok: false,
-                passed: None,
-                message: msg,
-                at: Utc::now(),
-            });
-        })
+        self.tools
+            .invoke(&ctx, tool, sealed)
+            .await
+            .inspect_err(|e| {
+                let msg = self.display_text(s, &e.to_string());
+                s.tool_calls.push(ToolCallRecord {
+                    tool: seed_name.to_string(),
+                    ok: false,
+                    passed: None,
+                    message: msg,
+                    at: Utc::now(),
+                });
+            })
     }
 
     async fn verify_and_advance(&self, s: &mut Session, flow: &FlowSpec, prefix: String) -> Reply {
         let args = self.resolve_args(
             s,
-            &[("name", "applicant.name"), ("id_number", "applicant.id_number"), ("id_type", "applicant.id_type")]
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
+            &[
+                ("name", "applicant.name"),
+                ("id_number", "applicant.id_number"),
+                ("id_type", "applicant.id_type"),
+            ]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect(),
             "applicant_verify",
         );
         match self.call(s, "申请人核实", "applicant_verify", args).await {
             Ok(r) => {
                 let found = r.get("found").and_then(Value::as_bool).unwrap_or(false);
-                let level = r.get("match_level").and_then(Value::as_str).unwrap_or("").to_string();
+                let level = r
+                    .get("match_level")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
                 let msg = r
                     .get("message")
                     .and_then(Value::as_str)
@@ -634,7 +669,11 @@ impl Engine {
                     });
                     return format!(
                         "{prefix}未能在受理系统中核实申请人身份（{}）。请核对后重新告诉我申请人的姓名和居民身份证号码。",
-                        if shown.is_empty() { "未匹配".to_string() } else { shown }
+                        if shown.is_empty() {
+                            "未匹配".to_string()
+                        } else {
+                            shown
+                        }
                     );
                 }
                 for k in ["hukou_type", "district", "street", "gender", "age"] {
@@ -661,16 +700,36 @@ impl Engine {
 
     // ----- templates -------------------------------------------------------------------
 
-    fn render(&self, s: &Session, flow: &FlowSpec, name: &str, template: &str, extra: &Map<String, Value>) -> String {
+    fn render(
+        &self,
+        s: &Session,
+        flow: &FlowSpec,
+        name: &str,
+        template: &str,
+        extra: &Map<String, Value>,
+    ) -> String {
         let mut ctx = match self.context_value(s) {
             Value::Object(m) => m,
             _ => Map::new(),
         };
-        ctx.insert("applicant_name".into(), Value::String(self.masked_applicant_name(s)));
-        let hukou = s.applicant.get("hukou_type").and_then(Value::as_str).unwrap_or("");
+        ctx.insert(
+            "applicant_name".into(),
+            Value::String(self.masked_applicant_name(s)),
+        );
+        let hukou = s
+            .applicant
+            .get("hukou_type")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         ctx.insert(
             "hukou_label".into(),
-            Value::String(if hukou.starts_with("本市") { "本市户籍".into() } else if hukou.is_empty() { "户籍待核实".into() } else { "非本市户籍".into() }),
+            Value::String(if hukou.starts_with("本市") {
+                "本市户籍".into()
+            } else if hukou.is_empty() {
+                "户籍待核实".into()
+            } else {
+                "非本市户籍".into()
+            }),
         );
         for (k, v) in extra {
             ctx.insert(k.clone(), v.clone());
@@ -681,24 +740,38 @@ impl Engine {
             Err(_) => return template.to_string(),
         };
         let mut tera = self.tera.lock().unwrap_or_else(|e| e.into_inner());
-        if !tera.get_template_names().any(|n| n == key) && tera.add_raw_template(&key, template).is_err() {
+        if !tera.get_template_names().any(|n| n == key)
+            && tera.add_raw_template(&key, template).is_err()
+        {
             return template.to_string();
         }
-        tera.render(&key, &tctx).unwrap_or_else(|_| template.to_string())
+        tera.render(&key, &tctx)
+            .unwrap_or_else(|_| template.to_string())
     }
 
     fn holds(&self, s: &Session, flow: &FlowSpec, name: &str, cond: &str) -> bool {
         self.holds_with(s, flow, name, cond, &Map::new())
     }
 
-    fn holds_with(&self, s: &Session, flow: &FlowSpec, name: &str, cond: &str, extra: &Map<String, Value>) -> bool {
+    fn holds_with(
+        &self,
+        s: &Session,
+        flow: &FlowSpec,
+        name: &str,
+        cond: &str,
+        extra: &Map<String, Value>,
+    ) -> bool {
         let out = self.render(s, flow, name, cond, extra);
         matches!(out.trim(), "true" | "1")
     }
 
     fn prompt(&self, s: &Session, flow: &FlowSpec, step: &Step) -> String {
         let mut extra = Map::new();
-        if let Some(set) = step.options.as_deref().and_then(understand::choice::option_set) {
+        if let Some(set) = step
+            .options
+            .as_deref()
+            .and_then(understand::choice::option_set)
+        {
             let labels: Vec<&str> = set.iter().map(|c| c.label).collect();
             extra.insert("options".into(), Value::String(labels.join("、")));
         }
@@ -752,21 +825,35 @@ impl Engine {
                     let tool = step.tool.clone().unwrap_or_default();
                     let args = self.resolve_args(s, &step.args, &tool);
                     let fp = fingerprint(&args);
-                    let memo = s.results.get(&step.id).filter(|r| r.args_fp == fp && r.ok).cloned();
+                    let memo = s
+                        .results
+                        .get(&step.id)
+                        .filter(|r| r.args_fp == fp && r.ok)
+                        .cloned();
                     let res = match memo {
                         Some(r) => r,
                         None => match self.call(s, &step.id, &tool, args).await {
                             Ok(result) => {
                                 let passed = verdict(step, &result);
-                                let message = self.display_text(s, &result_message(&result, passed));
+                                let message =
+                                    self.display_text(s, &result_message(&result, passed));
                                 s.tool_calls.push(ToolCallRecord {
                                     tool: step.id.clone(),
                                     ok: true,
-                                    passed: if step.kind == StepKind::Check { passed } else { None },
+                                    passed: if step.kind == StepKind::Check {
+                                        passed
+                                    } else {
+                                        None
+                                    },
                                     message,
                                     at: Utc::now(),
                                 });
-                                let r = StepResult { args_fp: fp, ok: true, passed, result };
+                                let r = StepResult {
+                                    args_fp: fp,
+                                    ok: true,
+                                    passed,
+                                    result,
+                                };
                                 s.results.insert(step.id.clone(), r.clone());
                                 r
                             }
@@ -782,22 +869,42 @@ impl Engine {
                     if res.passed == Some(false) {
                         if let (Some(field), Some(cond)) = (&step.declare_field, &step.declare_when)
                             && !s.form.contains_key(field)
-                            && self.holds_with(s, flow, &format!("{}/declare", step.id), cond, &failed_rules(&res.result))
+                            && self.holds_with(
+                                s,
+                                flow,
+                                &format!("{}/declare", step.id),
+                                cond,
+                                &failed_rules(&res.result),
+                            )
                             && let Some(input) = flow.step(field)
                         {
-                            s.awaiting = Some(Awaiting { kind: AwaitKind::Input, field: field.clone() });
+                            s.awaiting = Some(Awaiting {
+                                kind: AwaitKind::Input,
+                                field: field.clone(),
+                            });
                             return self.prompt(s, flow, input);
                         }
                         match step.on_fail.unwrap_or(OnFail::Ineligible) {
-                            OnFail::Ineligible => return self.ineligible(s, flow, &res.result).await,
+                            OnFail::Ineligible => {
+                                return self.ineligible(s, flow, &res.result).await;
+                            }
                             OnFail::Reask => {
                                 let field = step.reask.clone().unwrap_or_default();
                                 let why = failed_reasons(&res.result);
                                 s.form.remove(&field);
-                                let Some(input) = flow.step(&field) else { continue };
-                                s.awaiting = Some(Awaiting { kind: AwaitKind::Input, field: field.clone() });
+                                let Some(input) = flow.step(&field) else {
+                                    continue;
+                                };
+                                s.awaiting = Some(Awaiting {
+                                    kind: AwaitKind::Input,
+                                    field: field.clone(),
+                                });
                                 let why = self.display_text(s, &why);
-                                return format!("{}未通过：{why}\n{}", step.id, self.prompt(s, flow, input));
+                                return format!(
+                                    "{}未通过：{why}\n{}",
+                                    step.id,
+                                    self.prompt(s, flow, input)
+                                );
                             }
                         }
                     }
@@ -811,21 +918,33 @@ impl Engine {
                     } else {
                         AwaitKind::Input
                     };
-                    s.awaiting = Some(Awaiting { kind, field: step.id.clone() });
+                    s.awaiting = Some(Awaiting {
+                        kind,
+                        field: step.id.clone(),
+                    });
                     return self.prompt(s, flow, step);
                 }
                 StepKind::Material => {
-                    if s.materials.iter().any(|m| m.kind == step.id && m.status == "accepted") {
+                    if s.materials
+                        .iter()
+                        .any(|m| m.kind == step.id && m.status == "accepted")
+                    {
                         continue;
                     }
-                    s.awaiting = Some(Awaiting { kind: AwaitKind::Material, field: step.id.clone() });
+                    s.awaiting = Some(Awaiting {
+                        kind: AwaitKind::Material,
+                        field: step.id.clone(),
+                    });
                     return self.prompt(s, flow, step);
                 }
                 StepKind::Confirm => {
                     if s.confirmed_fp.as_deref() == Some(self.form_fp(s).as_str()) {
                         continue;
                     }
-                    s.awaiting = Some(Awaiting { kind: AwaitKind::Confirm, field: "确认".into() });
+                    s.awaiting = Some(Awaiting {
+                        kind: AwaitKind::Confirm,
+                        field: "确认".into(),
+                    });
                     return self.summary(s, flow);
                 }
                 StepKind::Submit => return self.submit(s, flow, step).await,
@@ -847,11 +966,19 @@ impl Engine {
             match step.kind {
                 StepKind::Input => {
                     if let Some(v) = s.form.get(&step.id) {
-                        lines.push(format!("{}：{}", step.id, self.display_text(s, &show_value(v))));
+                        lines.push(format!(
+                            "{}：{}",
+                            step.id,
+                            self.display_text(s, &show_value(v))
+                        ));
                     }
                 }
                 StepKind::Material => {
-                    if let Some(m) = s.materials.iter().find(|m| m.kind == step.id && m.status == "accepted") {
+                    if let Some(m) = s
+                        .materials
+                        .iter()
+                        .find(|m| m.kind == step.id && m.status == "accepted")
+                    {
                         lines.push(format!("{}：已上传（{}）", step.id, m.reference));
                     }
                 }
@@ -872,13 +999,20 @@ impl Engine {
         )];
         let mut bases = Vec::new();
         if let Some(checks) = result.get("checks").and_then(Value::as_array) {
-            for c in checks.iter().filter(|c| c.get("passed").and_then(Value::as_bool) == Some(false)) {
+            for c in checks
+                .iter()
+                .filter(|c| c.get("passed").and_then(Value::as_bool) == Some(false))
+            {
                 let msg = c.get("message").and_then(Value::as_str).unwrap_or("");
                 let basis = c.get("basis").and_then(Value::as_str).unwrap_or("");
                 lines.push(format!(
                     "· {}{}",
                     self.display_text(s, msg),
-                    if basis.is_empty() { String::new() } else { format!("（依据{basis}）") }
+                    if basis.is_empty() {
+                        String::new()
+                    } else {
+                        format!("（依据{basis}）")
+                    }
                 ));
                 if !basis.is_empty() {
                     bases.push(basis.to_string());
@@ -897,7 +1031,9 @@ impl Engine {
 
     /// Find the policy articles a rule's basis names (《title》第X条) in the knowledge base.
     async fn cite_bases(&self, s: &Session, bases: &[String]) -> Vec<Citation> {
-        let Some(qa) = &self.qa else { return Vec::new() };
+        let Some(qa) = &self.qa else {
+            return Vec::new();
+        };
         let mut out: Vec<Citation> = Vec::new();
         for b in bases {
             let (title, article) = split_basis(b);
@@ -906,19 +1042,29 @@ impl Engine {
             req.as_of = Some(s.as_of);
             req.filter.kinds = vec![zhiban_knowledge::DocKind::Policy];
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-            let Ok(found) = qa.live().search(&req, deadline).await else { continue };
+            let Ok(found) = qa.live().search(&req, deadline).await else {
+                continue;
+            };
             let hit = found.hits.iter().find(|h| {
-                h.title.contains(title.trim_matches(['《', '》'])) && h.article.as_deref().is_some_and(|a| !article.is_empty() && a.starts_with(article.as_str()))
+                h.title.contains(title.trim_matches(['《', '》']))
+                    && h.article
+                        .as_deref()
+                        .is_some_and(|a| !article.is_empty() && a.starts_with(article.as_str()))
             });
             if let Some(h) = hit
-                && !out.iter().any(|c| c.doc_id == h.doc_id && c.article == h.article)
+                && !out
+                    .iter()
+                    .any(|c| c.doc_id == h.doc_id && c.article == h.article)
             {
                 out.push(Citation {
                     doc_id: h.doc_id.clone(),
                     title: h.title.clone(),
                     doc_number: h.doc_number.clone(),
                     article: h.article.clone(),
-                    status: serde_json::to_value(h.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
+                    status: serde_json::to_value(h.status)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
                     source_file: h.source_file.clone(),
                     text: Some(h.text.clone()),
                 });
@@ -932,17 +1078,30 @@ impl Engine {
         let mut args = self.resolve_args(s, &step.args, &tool);
         if let Value::Object(m) = &mut args {
             // One key per session: a retry after a crash replays the same case.
-            m.insert("idempotency_key".into(), Value::String(format!("zhiban-{}", s.session_id)));
+            m.insert(
+                "idempotency_key".into(),
+                Value::String(format!("zhiban-{}", s.session_id)),
+            );
         }
         match self.call(s, "提交", &tool, args).await {
             Ok(r) => {
                 let case_no = r.get("case_no").and_then(Value::as_str).map(str::to_string);
-                let status = r.get("status").and_then(Value::as_str).unwrap_or("已受理").to_string();
+                let status = r
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("已受理")
+                    .to_string();
                 s.tool_calls.push(ToolCallRecord {
                     tool: "提交".into(),
                     ok: true,
                     passed: None,
-                    message: format!("{status}{}", case_no.as_deref().map(|c| format!("，办件编号 {c}")).unwrap_or_default()),
+                    message: format!(
+                        "{status}{}",
+                        case_no
+                            .as_deref()
+                            .map(|c| format!("，办件编号 {c}"))
+                            .unwrap_or_default()
+                    ),
                     at: Utc::now(),
                 });
                 s.case_no = case_no.clone();
@@ -953,12 +1112,16 @@ impl Engine {
                     "已为您提交{}申请，办件编号 {}（{status}）。{}可凭办件编号在“一网通办”或社区事务受理服务中心查询办理进度。",
                     flow.name,
                     case_no.unwrap_or_else(|| "待生成".into()),
-                    days.map(|d| format!("承诺办理时限 {d} 个工作日。")).unwrap_or_default()
+                    days.map(|d| format!("承诺办理时限 {d} 个工作日。"))
+                        .unwrap_or_default()
                 )
             }
             Err(e) => {
                 s.confirmed_fp = None;
-                s.awaiting = Some(Awaiting { kind: AwaitKind::Confirm, field: "确认".into() });
+                s.awaiting = Some(Awaiting {
+                    kind: AwaitKind::Confirm,
+                    field: "确认".into(),
+                });
                 format!(
                     "提交暂未成功（{}）。您的信息已保存，请稍后回复“确认”重新提交，不会重复生成办件。",
                     self.display_text(s, &e.to_string())
@@ -978,11 +1141,18 @@ impl Engine {
             }
             match step.kind {
                 StepKind::Input => match s.form.get(&step.id) {
-                    Some(v) => have.push(format!("{}：{}", step.id, self.display_text(s, &show_value(v)))),
+                    Some(v) => have.push(format!(
+                        "{}：{}",
+                        step.id,
+                        self.display_text(s, &show_value(v))
+                    )),
                     None => missing.push(step.id.clone()),
                 },
                 StepKind::Material => {
-                    if s.materials.iter().any(|m| m.kind == step.id && m.status == "accepted") {
+                    if s.materials
+                        .iter()
+                        .any(|m| m.kind == step.id && m.status == "accepted")
+                    {
                         have.push(format!("{}：已上传", step.id));
                     } else {
                         missing.push(step.id.clone());
@@ -992,12 +1162,22 @@ impl Engine {
             }
         }
         let mut out = format!("{why}，已为您转人工窗口继续办理{}。", flow.name);
-        out.push_str(&format!("\n已收集：{}", if have.is_empty() { "无".into() } else { have.join("；") }));
+        out.push_str(&format!(
+            "\n已收集：{}",
+            if have.is_empty() {
+                "无".into()
+            } else {
+                have.join("；")
+            }
+        ));
         if !missing.is_empty() {
             out.push_str(&format!("\n尚需：{}", missing.join("、")));
         }
         if !flow.bring.is_empty() {
-            out.push_str(&format!("\n请携带：{}，到社区事务受理服务中心办理。", flow.bring.join("、")));
+            out.push_str(&format!(
+                "\n请携带：{}，到社区事务受理服务中心办理。",
+                flow.bring.join("、")
+            ));
         }
         out
     }
@@ -1010,7 +1190,10 @@ impl Engine {
         if acts.contains(&Act::Cancel) {
             s.state = State::Cancelled;
             s.awaiting = None;
-            return format!("好的，已为您取消本次{}办理，已填写的信息不会提交。", flow.name);
+            return format!(
+                "好的，已为您取消本次{}办理，已填写的信息不会提交。",
+                flow.name
+            );
         }
         if acts.contains(&Act::Handoff) {
             return self.handoff(s, flow, "按您的要求");
@@ -1041,26 +1224,61 @@ impl Engine {
         }
 
         let mut answered = false;
+        // A correction marker (不对 / 刚才说错了) refers to an earlier answer: it is tried on the
+        // fields already answered first, so that a free-text field being asked cannot swallow it.
+        if let Some((hint, rest)) = &correction
+            && let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true)
+        {
+            prefix = r;
+            answered = true;
+        }
         match (&awaiting, &step) {
+            _ if answered => {}
             (Some(a), Some(st)) if a.kind == AwaitKind::Material => {
                 if let Some(att) = msg.attachments.first() {
-                    let m = recognise(self.reader.as_ref(), st, att, s.as_of, &self.applicant_name_plain(s).await).await;
+                    let m = recognise(
+                        self.reader.as_ref(),
+                        st,
+                        att,
+                        s.as_of,
+                        &self.applicant_name_plain(s).await,
+                    )
+                    .await;
                     let m = match m.extracted.clone() {
-                        Some(e) => Material { extracted: Some(self.seal_value_tree(s, e).await.unwrap_or(Value::Null)), ..m },
+                        Some(e) => Material {
+                            extracted: Some(
+                                self.seal_value_tree(s, e).await.unwrap_or(Value::Null),
+                            ),
+                            ..m
+                        },
                         None => m,
                     };
                     answered = true;
                     if m.status == "accepted" {
-                        if let Some(amount) = m.extracted.as_ref().and_then(|e| e.get("月基本养老金")).and_then(Value::as_f64) {
+                        if let Some(amount) = m
+                            .extracted
+                            .as_ref()
+                            .and_then(|e| e.get("月基本养老金"))
+                            .and_then(Value::as_f64)
+                        {
                             s.form.insert(st.id.clone(), number(amount));
                         }
-                        prefix = format!("已收到{}（{}）。{}", st.id, att.reference, describe_extracted(&m));
+                        prefix = format!(
+                            "已收到{}（{}）。{}",
+                            st.id,
+                            att.reference,
+                            describe_extracted(&m)
+                        );
                         s.materials.retain(|x| x.kind != m.kind);
                         s.materials.push(m);
                     } else {
                         let reason = m.reason.clone().unwrap_or_default();
                         s.materials.push(m);
-                        return format!("{}未通过识别：{reason}\n{}", st.id, self.prompt(s, flow, st));
+                        return format!(
+                            "{}未通过识别：{reason}\n{}",
+                            st.id,
+                            self.prompt(s, flow, st)
+                        );
                     }
                 }
             }
@@ -1070,7 +1288,9 @@ impl Engine {
                         s.confirmed_fp = Some(self.form_fp(s));
                         answered = true;
                     }
-                    Parsed::Value(false) if correction.is_none() && !self.mentions_field(flow, text) => {
+                    Parsed::Value(false)
+                        if correction.is_none() && !self.mentions_field(flow, text) =>
+                    {
                         return "好的，请告诉我需要修改哪一项以及正确的内容。".into();
                     }
                     _ => {}
@@ -1083,16 +1303,31 @@ impl Engine {
                     .and_then(|h| self.field_for_hint(flow, h))
                     .is_some_and(|f| f != st.id);
                 if !hint_other {
-                    let input = correction.as_ref().map(|(_, r)| r.as_str()).filter(|r| !r.is_empty()).unwrap_or(text);
+                    let input = correction
+                        .as_ref()
+                        .map(|(_, r)| r.as_str())
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or(text);
                     match self.parse_field(s, st, input) {
                         FieldParse::Value(v) => {
                             s.form.insert(st.id.clone(), v);
                             answered = true;
                         }
                         FieldParse::Ambiguous(c) if !question => {
-                            let offered: Vec<String> = c.iter().enumerate().map(|(i, v)| format!("{}. {}", i + 1, show_value(v))).collect();
-                            s.clarify = Some(Clarify { field: st.id.clone(), candidates: c });
-                            return format!("您说的{}可能是：{}。请问是哪一个？", st.id, offered.join("；"));
+                            let offered: Vec<String> = c
+                                .iter()
+                                .enumerate()
+                                .map(|(i, v)| format!("{}. {}", i + 1, show_value(v)))
+                                .collect();
+                            s.clarify = Some(Clarify {
+                                field: st.id.clone(),
+                                candidates: c,
+                            });
+                            return format!(
+                                "您说的{}可能是：{}。请问是哪一个？",
+                                st.id,
+                                offered.join("；")
+                            );
                         }
                         FieldParse::Invalid(why) if !question => {
                             return format!("{why}\n{}", self.prompt(s, flow, st));
@@ -1104,15 +1339,17 @@ impl Engine {
             _ => {}
         }
 
-        if !answered && let Some((hint, rest)) = &correction {
-            if let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text) {
-                prefix = r;
-                answered = true;
-            }
+        if !answered
+            && let Some((hint, rest)) = &correction
+            && let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, false)
+        {
+            prefix = r;
+            answered = true;
         }
         if !answered && !question && self.mentions_field(flow, text) {
-            // "失业原因改成本人辞职" without a correction marker.
-            if let Some(r) = self.apply_correction(s, flow, None, text, text) {
+            // "失业原因改成本人辞职" without a correction marker: only a field already answered
+            // can be changed this way; an unclear answer never lands in a field not yet asked.
+            if let Some(r) = self.apply_correction(s, flow, None, text, text, true) {
                 prefix = r;
                 answered = true;
             }
@@ -1120,7 +1357,11 @@ impl Engine {
         if question {
             let (answer, cites) = self.digression(s, text).await;
             s.citations = cites;
-            let resume = if answered { self.advance(s, flow).await } else { self.reprompt(s, flow) };
+            let resume = if answered {
+                self.advance(s, flow).await
+            } else {
+                self.reprompt(s, flow)
+            };
             return format!("{prefix}{answer}\n\n我们继续：{resume}");
         }
         if !answered {
@@ -1134,7 +1375,9 @@ impl Engine {
     fn reprompt(&self, s: &Session, flow: &FlowSpec) -> String {
         match s.awaiting.as_ref().and_then(|a| flow.step(&a.field)) {
             Some(step) => self.prompt(s, flow, step),
-            None if s.awaiting.as_ref().is_some_and(|a| a.field == "确认") => self.summary(s, flow),
+            None if s.awaiting.as_ref().is_some_and(|a| a.field == "确认") => {
+                self.summary(s, flow)
+            }
             None => "请告诉我申请人的姓名和居民身份证号码。".into(),
         }
     }
@@ -1142,28 +1385,40 @@ impl Engine {
     async fn identity_turn(&self, s: &mut Session, flow: &FlowSpec, text: &str) -> Reply {
         let id = understand::ids::find_id_number(text);
         let name = understand::ids::find_name(text).or_else(|| bare_name(text));
-        if let Some(n) = &name {
-            if let Ok(t) = self.seal(s, PiiKind::Name, n).await {
-                s.applicant.insert("name".into(), Value::String(t));
-            }
+        if let Some(n) = &name
+            && let Ok(t) = self.seal(s, PiiKind::Name, n).await
+        {
+            s.applicant.insert("name".into(), Value::String(t));
         }
         match id {
             Some(id) => {
-                let a = ApplicantIn { name: None, id_type: None, id_number: Some(id) };
+                let a = ApplicantIn {
+                    name: None,
+                    id_type: None,
+                    id_number: Some(id),
+                };
                 if self.set_applicant(s, a).await.is_err() {
                     return "暂时无法处理证件号码，请稍后重试。".into();
                 }
                 if !s.applicant.contains_key("name") {
-                    s.awaiting = Some(Awaiting { kind: AwaitKind::Input, field: "姓名".into() });
+                    s.awaiting = Some(Awaiting {
+                        kind: AwaitKind::Input,
+                        field: "姓名".into(),
+                    });
                     return "好的。请再告诉我申请人的姓名。".into();
                 }
                 self.verify_and_advance(s, flow, String::new()).await
             }
-            None if s.applicant.contains_key("name") && s.awaiting.as_ref().is_some_and(|a| a.field == "姓名") => {
+            None if s.applicant.contains_key("name")
+                && s.awaiting.as_ref().is_some_and(|a| a.field == "姓名") =>
+            {
                 "请告诉我申请人的居民身份证号码（18位）。".into()
             }
             None => {
-                s.awaiting = Some(Awaiting { kind: AwaitKind::Input, field: "证件号码".into() });
+                s.awaiting = Some(Awaiting {
+                    kind: AwaitKind::Input,
+                    field: "证件号码".into(),
+                });
                 "没有识别到有效的居民身份证号码（18位，最后一位可以是X）。请重新输入申请人的姓名和身份证号码。".into()
             }
         }
@@ -1189,12 +1444,19 @@ impl Engine {
         let token = s.applicant.get("name").and_then(Value::as_str)?.to_string();
         {
             let k = self.known.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some((_, p, _)) = k.get(&s.session_id).and_then(|v| v.iter().find(|(_, _, t)| *t == token)) {
+            if let Some((_, p, _)) = k
+                .get(&s.session_id)
+                .and_then(|v| v.iter().find(|(_, _, t)| *t == token))
+            {
                 return Some(p.clone());
             }
         }
         let ctx = self.ctx(s);
-        match self.tools.reveal(&ctx, "材料姓名比对", &Value::String(token)).await {
+        match self
+            .tools
+            .reveal(&ctx, "材料姓名比对", &Value::String(token))
+            .await
+        {
             Ok(Value::String(p)) => Some(Zeroizing::new(p)),
             _ => None,
         }
@@ -1202,9 +1464,16 @@ impl Engine {
 
     async fn digression(&self, s: &mut Session, text: &str) -> (String, Vec<Citation>) {
         let Some(qa) = &self.qa else {
-            return ("这个问题需要查阅政策，目前知识库未加载，建议咨询窗口工作人员。".into(), Vec::new());
+            return (
+                "这个问题需要查阅政策，目前知识库未加载，建议咨询窗口工作人员。".into(),
+                Vec::new(),
+            );
         };
-        let req = QaRequest { question: text.to_string(), as_of: Some(s.as_of), k: Some(2) };
+        let req = QaRequest {
+            question: text.to_string(),
+            as_of: Some(s.as_of),
+            k: Some(2),
+        };
         match qa.answer(&req, s.as_of).await {
             Ok(a) => {
                 s.snapshot = a.snapshot.clone();
@@ -1219,13 +1488,22 @@ impl Engine {
     }
 
     fn mentions_field(&self, flow: &FlowSpec, text: &str) -> bool {
-        flow.steps.iter().any(|st| st.kind == StepKind::Input && text.contains(st.id.as_str()))
+        flow.steps
+            .iter()
+            .any(|st| st.kind == StepKind::Input && text.contains(st.id.as_str()))
             || understand_hint(text).is_some()
     }
 
     fn field_for_hint(&self, flow: &FlowSpec, hint: &str) -> Option<String> {
-        let inputs: Vec<&Step> = flow.steps.iter().filter(|s| s.kind == StepKind::Input).collect();
-        if let Some(s) = inputs.iter().find(|s| s.id == hint || hint.contains(s.id.as_str()) || s.id.contains(hint)) {
+        let inputs: Vec<&Step> = flow
+            .steps
+            .iter()
+            .filter(|s| s.kind == StepKind::Input)
+            .collect();
+        if let Some(s) = inputs
+            .iter()
+            .find(|s| s.id == hint || hint.contains(s.id.as_str()) || s.id.contains(hint))
+        {
             return Some(s.id.clone());
         }
         let alias = understand_hint(hint)?;
@@ -1234,10 +1512,23 @@ impl Engine {
 
     /// Apply a correction of an earlier answer. The field is the one named, else the latest
     /// filled input whose parser reads a value from the text.
-    fn apply_correction(&self, s: &mut Session, flow: &FlowSpec, hint: Option<&str>, rest: &str, text: &str) -> Option<String> {
+    fn apply_correction(
+        &self,
+        s: &mut Session,
+        flow: &FlowSpec,
+        hint: Option<&str>,
+        rest: &str,
+        text: &str,
+        only_filled: bool,
+    ) -> Option<String> {
         let named = hint
             .and_then(|h| self.field_for_hint(flow, h))
-            .or_else(|| flow.steps.iter().find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str())).map(|st| st.id.clone()))
+            .or_else(|| {
+                flow.steps
+                    .iter()
+                    .find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str()))
+                    .map(|st| st.id.clone())
+            })
             .or_else(|| understand_hint(text).and_then(|f| flow.step(f).map(|st| st.id.clone())));
         let candidates: Vec<&Step> = match &named {
             Some(f) => flow.step(f).into_iter().collect(),
@@ -1250,13 +1541,20 @@ impl Engine {
         };
         let source = if rest.trim().is_empty() { text } else { rest };
         for st in candidates {
-            if st.input_type == Some(InputType::ConfirmValue) {
+            if st.input_type == Some(InputType::ConfirmValue)
+                || (only_filled && !s.form.contains_key(&st.id))
+            {
                 continue;
             }
             if let FieldParse::Value(v) = self.parse_field(s, st, source) {
                 let old = s.form.insert(st.id.clone(), v.clone());
                 return Some(match old {
-                    Some(o) if o != v => format!("好的，{}已由 {} 改为 {}。", st.id, show_value(&o), show_value(&v)),
+                    Some(o) if o != v => format!(
+                        "好的，{}已由 {} 改为 {}。",
+                        st.id,
+                        show_value(&o),
+                        show_value(&v)
+                    ),
                     _ => format!("好的，{}记为 {}。", st.id, show_value(&v)),
                 });
             }
@@ -1276,16 +1574,25 @@ impl Engine {
                         FieldParse::Value(Value::String(d.to_string()))
                     }
                 }
-                Parsed::Ambiguous(c) => FieldParse::Ambiguous(c.into_iter().map(|d| Value::String(d.to_string())).collect()),
+                Parsed::Ambiguous(c) => FieldParse::Ambiguous(
+                    c.into_iter()
+                        .map(|d| Value::String(d.to_string()))
+                        .collect(),
+                ),
                 Parsed::Nothing => match dates::parse_date_like(text, today) {
-                    Parsed::Value(dates::DateLike::Month(m)) => {
-                        FieldParse::Invalid(format!("请说具体是 {}年{}月 的哪一天。", m.year, m.month))
-                    }
+                    Parsed::Value(dates::DateLike::Month(m)) => FieldParse::Invalid(format!(
+                        "请说具体是 {}年{}月 的哪一天。",
+                        m.year, m.month
+                    )),
                     _ => FieldParse::Nothing,
                 },
             },
             Some(InputType::Month) => {
-                if let Some(sugg) = st.suggest.as_ref().and_then(|p| lookup(&self.context_value(s), p).cloned()).filter(|v| v.is_string())
+                if let Some(sugg) = st
+                    .suggest
+                    .as_ref()
+                    .and_then(|p| lookup(&self.context_value(s), p).cloned())
+                    .filter(|v| v.is_string())
                     && understand::yesno::parse_yes_no(text) == Parsed::Value(true)
                     && dates::parse_month(text, today).is_nothing()
                 {
@@ -1293,7 +1600,11 @@ impl Engine {
                 }
                 match dates::parse_month(text, today) {
                     Parsed::Value(m) => FieldParse::Value(Value::String(m.to_string())),
-                    Parsed::Ambiguous(c) => FieldParse::Ambiguous(c.into_iter().map(|m| Value::String(m.to_string())).collect()),
+                    Parsed::Ambiguous(c) => FieldParse::Ambiguous(
+                        c.into_iter()
+                            .map(|m| Value::String(m.to_string()))
+                            .collect(),
+                    ),
                     Parsed::Nothing => FieldParse::Nothing,
                 }
             }
@@ -1309,7 +1620,9 @@ impl Engine {
                 Parsed::Nothing => FieldParse::Nothing,
             },
             Some(InputType::YesNo) => match yesno::parse_yes_no(text) {
-                Parsed::Value(b) => FieldParse::Value(Value::String(if b { "是" } else { "否" }.into())),
+                Parsed::Value(b) => {
+                    FieldParse::Value(Value::String(if b { "是" } else { "否" }.into()))
+                }
                 _ => FieldParse::Nothing,
             },
             Some(InputType::Checkbox) => match yesno::parse_yes_no(text) {
@@ -1321,8 +1634,16 @@ impl Engine {
                     return FieldParse::Nothing;
                 };
                 match choice::match_choice(text, set) {
-                    Parsed::Value(i) => set.get(i).map(|c| FieldParse::Value(Value::String(c.label.to_string()))).unwrap_or(FieldParse::Nothing),
-                    Parsed::Ambiguous(c) => FieldParse::Ambiguous(c.into_iter().filter_map(|i| set.get(i)).map(|c| Value::String(c.label.to_string())).collect()),
+                    Parsed::Value(i) => set
+                        .get(i)
+                        .map(|c| FieldParse::Value(Value::String(c.label.to_string())))
+                        .unwrap_or(FieldParse::Nothing),
+                    Parsed::Ambiguous(c) => FieldParse::Ambiguous(
+                        c.into_iter()
+                            .filter_map(|i| set.get(i))
+                            .map(|c| Value::String(c.label.to_string()))
+                            .collect(),
+                    ),
                     Parsed::Nothing => FieldParse::Nothing,
                 }
             }
@@ -1354,7 +1675,12 @@ impl Engine {
     ///
     /// # Errors
     /// [`EngineError::InvalidToken`], [`EngineError::NotFound`], [`EngineError::Tools`].
-    pub async fn session_tool(&self, id: &str, tool: &str, args: Value) -> Result<(String, Value), EngineError> {
+    pub async fn session_tool(
+        &self,
+        id: &str,
+        tool: &str,
+        args: Value,
+    ) -> Result<(String, Value), EngineError> {
         let lock = self.lock_for(id);
         let _g = lock.lock().await;
         let mut s = self.store.load(id).await?;
@@ -1373,7 +1699,10 @@ impl Engine {
                 s.tool_calls.push(ToolCallRecord {
                     tool: tool_name,
                     ok: true,
-                    passed: v.get("eligible").or_else(|| v.get("passed")).and_then(Value::as_bool),
+                    passed: v
+                        .get("eligible")
+                        .or_else(|| v.get("passed"))
+                        .and_then(Value::as_bool),
                     message: self.display_text(&s, &result_message(&v, None)),
                     at: Utc::now(),
                 });
@@ -1382,7 +1711,9 @@ impl Engine {
                 Ok((tool_id, v))
             }
             Err(ToolError::InvalidToken { .. }) => Err(EngineError::InvalidToken),
-            Err(e @ (ToolError::InvalidArguments { .. } | ToolError::UnknownTool { .. })) => Err(EngineError::BadInput(e.to_string())),
+            Err(e @ (ToolError::InvalidArguments { .. } | ToolError::UnknownTool { .. })) => {
+                Err(EngineError::BadInput(e.to_string()))
+            }
             Err(e) => Err(EngineError::Tools(e.to_string())),
         }
     }
@@ -1427,19 +1758,32 @@ fn understand_hint(text: &str) -> Option<&'static str> {
         ("申请日期", "申请日期"),
         ("征地", "征地人员"),
     ];
-    HINTS.iter().find(|(k, _)| text.contains(k)).map(|(_, f)| *f)
+    HINTS
+        .iter()
+        .find(|(k, _)| text.contains(k))
+        .map(|(_, f)| *f)
 }
 
 /// A resident who answers "张三" alone when asked for the name.
 fn bare_name(text: &str) -> Option<String> {
     let t = text.trim().trim_end_matches(['。', '.', '，', ',']);
     let n = t.chars().count();
-    ((2..=4).contains(&n) && t.chars().all(zhiban_knowledge::analysis::is_cjk)).then(|| t.to_string())
+    ((2..=4).contains(&n) && t.chars().all(zhiban_knowledge::analysis::is_cjk))
+        .then(|| t.to_string())
 }
 
 fn pick_candidate(text: &str, candidates: &[Value]) -> Option<Value> {
     let t = text.trim();
-    let ordinal = [("第一", 0), ("第二", 1), ("第三", 2), ("1", 0), ("2", 1), ("3", 2), ("前一个", 0), ("后一个", 1)];
+    let ordinal = [
+        ("第一", 0),
+        ("第二", 1),
+        ("第三", 2),
+        ("1", 0),
+        ("2", 1),
+        ("3", 2),
+        ("前一个", 0),
+        ("后一个", 1),
+    ];
     if t.chars().count() <= 6 {
         for (w, i) in ordinal {
             if t.contains(w) {
@@ -1447,7 +1791,10 @@ fn pick_candidate(text: &str, candidates: &[Value]) -> Option<Value> {
             }
         }
     }
-    candidates.iter().find(|c| t.contains(show_value(c).as_str())).cloned()
+    candidates
+        .iter()
+        .find(|c| t.contains(show_value(c).as_str()))
+        .cloned()
 }
 
 fn number(a: f64) -> Value {
@@ -1469,7 +1816,9 @@ fn show_value(v: &Value) -> String {
 }
 
 fn describe_extracted(m: &Material) -> String {
-    let Some(Value::Object(e)) = &m.extracted else { return String::new() };
+    let Some(Value::Object(e)) = &m.extracted else {
+        return String::new();
+    };
     let parts: Vec<String> = e
         .iter()
         .filter(|(k, _)| k.as_str() != "姓名")
@@ -1519,7 +1868,10 @@ fn failed_reasons(result: &Value) -> String {
         })
         .unwrap_or_default();
     if out.is_empty()
-        && let Some(s) = result.get("summary").or_else(|| result.get("message")).and_then(Value::as_str)
+        && let Some(s) = result
+            .get("summary")
+            .or_else(|| result.get("message"))
+            .and_then(Value::as_str)
     {
         out.push(s.to_string());
     }
@@ -1580,15 +1932,24 @@ mod tests {
     fn bases_split_into_title_and_article() {
         assert_eq!(
             split_basis("《上海市失业登记管理办法》第七条第（二）项"),
-            ("《上海市失业登记管理办法》".to_string(), "第七条".to_string())
+            (
+                "《上海市失业登记管理办法》".to_string(),
+                "第七条".to_string()
+            )
         );
-        assert_eq!(split_basis("《通知》二、（一）"), ("《通知》".to_string(), "二、".to_string()));
+        assert_eq!(
+            split_basis("《通知》二、（一）"),
+            ("《通知》".to_string(), "二、".to_string())
+        );
     }
 
     #[test]
     fn paths_resolve_into_nested_values() {
         let v = json!({"results": {"准入判断": {"matter_code": "SQ-RS-002"}}});
-        assert_eq!(lookup(&v, "results.准入判断.matter_code"), Some(&json!("SQ-RS-002")));
+        assert_eq!(
+            lookup(&v, "results.准入判断.matter_code"),
+            Some(&json!("SQ-RS-002"))
+        );
         assert_eq!(lookup(&v, "results.x"), None);
     }
 

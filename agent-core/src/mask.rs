@@ -45,11 +45,17 @@ mod tests {
 
     #[test]
     fn the_contract_examples() {
-        assert_eq!(mask(PiiKind::IdCard, "310110198503127714"), "310110********7714");
+        assert_eq!(
+            mask(PiiKind::IdCard, "310110198503127714"),
+            "310110********7714"
+        );
         assert_eq!(mask(PiiKind::Name, "张三"), "张*");
         assert_eq!(mask(PiiKind::Name, "欧阳娜娜"), "欧***");
         assert_eq!(mask(PiiKind::Mobile, "13812345678"), "138****5678");
-        assert_eq!(mask(PiiKind::BankCard, "6222020200112233445"), "6222***********3445");
+        assert_eq!(
+            mask(PiiKind::BankCard, "6222020200112233445"),
+            "6222***********3445"
+        );
     }
 
     #[test]

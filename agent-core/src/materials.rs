@@ -49,10 +49,19 @@ impl Attachment {
     ///
     /// # Errors
     /// [`EngineError::BadInput`] for bad base64.
-    pub fn from_base64(reference: &str, filename: &str, mime: &str, b64: &str) -> Result<Self, EngineError> {
+    pub fn from_base64(
+        reference: &str,
+        filename: &str,
+        mime: &str,
+        b64: &str,
+    ) -> Result<Self, EngineError> {
         let content = base64::engine::general_purpose::STANDARD
             .decode(b64.trim())
-            .map_err(|_| EngineError::BadInput(format!("附件 {reference} 的 content_base64 不是有效的 Base64 编码")))?;
+            .map_err(|_| {
+                EngineError::BadInput(format!(
+                    "附件 {reference} 的 content_base64 不是有效的 Base64 编码"
+                ))
+            })?;
         Ok(Attachment {
             reference: reference.to_string(),
             filename: filename.to_string(),
@@ -92,10 +101,16 @@ impl Attachment {
     /// [`EngineError::BadInput`].
     pub fn check(&self) -> Result<(), EngineError> {
         if self.content.len() > MAX_ATTACHMENT_BYTES {
-            return Err(EngineError::BadInput(format!("附件 {} 超过 10 MB", self.reference)));
+            return Err(EngineError::BadInput(format!(
+                "附件 {} 超过 10 MB",
+                self.reference
+            )));
         }
         if self.content.is_empty() {
-            return Err(EngineError::BadInput(format!("附件 {} 是空文件", self.reference)));
+            return Err(EngineError::BadInput(format!(
+                "附件 {} 是空文件",
+                self.reference
+            )));
         }
         if self.kind().is_none() {
             return Err(EngineError::BadInput(format!(
@@ -133,7 +148,8 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:月基本养老金|基本养老金|月养老金|养老金月?(?:发放)?(?:金额|标准)?)[^0-9０-９]{0,12}([0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]{1,2})?)\s*元").unwrap_or_else(|_| unreachable_regex())
 });
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"([12][0-9]{3})\s*[年\-/.]\s*([0-9]{1,2})\s*[月\-/.]\s*([0-9]{1,2})\s*日?").unwrap_or_else(|_| unreachable_regex())
+    Regex::new(r"([12][0-9]{3})\s*[年\-/.]\s*([0-9]{1,2})\s*[月\-/.]\s*([0-9]{1,2})\s*日?")
+        .unwrap_or_else(|_| unreachable_regex())
 });
 static ISSUER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([\p{Han}]{2,30}(?:社会保险事业管理(?:局|中心)|社会保险(?:经办)?(?:中心|局|处)|人力资源和社会保障局|社保(?:局|中心)|养老保险(?:经办)?(?:中心|局)))").unwrap_or_else(|_| unreachable_regex())
@@ -176,7 +192,11 @@ pub async fn recognise(
     };
     let text = match reader.read(a).await {
         Ok(t) => t,
-        Err(why) => return rejected(format!("无法识别文件内容（{why}），请上传清晰的照片或扫描件")),
+        Err(why) => {
+            return rejected(format!(
+                "无法识别文件内容（{why}），请上传清晰的照片或扫描件"
+            ));
+        }
     };
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
     if compact.chars().count() < 8 {
@@ -219,14 +239,24 @@ pub async fn recognise(
             ));
         }
         if let Some(issuer) = ISSUER.captures(&compact).and_then(|c| c.get(1)) {
-            extracted.insert("出具单位".into(), Value::String(issuer.as_str().to_string()));
+            extracted.insert(
+                "出具单位".into(),
+                Value::String(issuer.as_str().to_string()),
+            );
         } else {
-            return rejected("证明上没有识别到出具单位（社保经办机构），请上传盖章完整的证明".into());
+            return rejected(
+                "证明上没有识别到出具单位（社保经办机构），请上传盖章完整的证明".into(),
+            );
         }
-        let name = NAME.captures(&compact).and_then(|c| c.get(1)).map(|m| m.as_str().to_string());
+        let name = NAME
+            .captures(&compact)
+            .and_then(|c| c.get(1))
+            .map(|m| m.as_str().to_string());
         match (name, applicant_name) {
             (Some(n), Some(app)) if n != app.as_str() => {
-                return rejected("证明上的姓名与申请人不一致，请上传申请人本人的养老金收入证明".into());
+                return rejected(
+                    "证明上的姓名与申请人不一致，请上传申请人本人的养老金收入证明".into(),
+                );
             }
             (Some(n), _) => {
                 extracted.insert("姓名".into(), Value::String(n));
@@ -300,7 +330,14 @@ mod tests {
     #[tokio::test]
     async fn the_wrong_kind_of_document_is_named() {
         let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
-        let m = recognise(&TextOnlyReader, &step(), &att("上海市居住证 有效期限 2024年至2027年 持证人信息"), today, &None).await;
+        let m = recognise(
+            &TextOnlyReader,
+            &step(),
+            &att("上海市居住证 有效期限 2024年至2027年 持证人信息"),
+            today,
+            &None,
+        )
+        .await;
         assert!(m.reason.unwrap().contains("不是月养老金"));
     }
 

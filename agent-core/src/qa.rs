@@ -88,9 +88,43 @@ pub struct QaAgent {
 
 /// Words that ask rather than say; they carry no evidence.
 const QUESTION_WORDS: &[&str] = &[
-    "怎么", "怎样", "如何", "什么", "哪些", "哪个", "哪里", "多少", "多久", "能否", "是否", "可以",
-    "能不能", "可不可以", "需要", "要不要", "吗", "呢", "请问", "一下", "我", "我们", "他", "她",
-    "这个", "那个", "有没有", "还", "想", "问", "咨询", "办", "情况", "时候", "的话", "现在", "人",
+    "怎么",
+    "怎样",
+    "如何",
+    "什么",
+    "哪些",
+    "哪个",
+    "哪里",
+    "多少",
+    "多久",
+    "能否",
+    "是否",
+    "可以",
+    "能不能",
+    "可不可以",
+    "需要",
+    "要不要",
+    "吗",
+    "呢",
+    "请问",
+    "一下",
+    "我",
+    "我们",
+    "他",
+    "她",
+    "这个",
+    "那个",
+    "有没有",
+    "还",
+    "想",
+    "问",
+    "咨询",
+    "办",
+    "情况",
+    "时候",
+    "的话",
+    "现在",
+    "人",
 ];
 
 impl QaAgent {
@@ -185,7 +219,12 @@ fn evidence(an: &zhiban_knowledge::Analyzer, q: &Terms, h: &Hit) -> f32 {
     let grams: BTreeSet<String> = an.bigrams(&body).into_iter().collect();
     let total: f32 = q.words.iter().map(|(_, w)| w).sum();
     let word_share = if total > 0.0 {
-        q.words.iter().filter(|(t, _)| words.contains(t)).map(|(_, w)| w).sum::<f32>() / total
+        q.words
+            .iter()
+            .filter(|(t, _)| words.contains(t))
+            .map(|(_, w)| w)
+            .sum::<f32>()
+            / total
     } else {
         0.0
     };
@@ -294,7 +333,10 @@ fn compose(
             warnings.push(format!(
                 "注意：《{}》{} 截至 {as_of} 已{}，以上回答依据现行有效的规定。",
                 h.title,
-                h.doc_number.as_deref().map(|n| format!("（{n}）")).unwrap_or_default(),
+                h.doc_number
+                    .as_deref()
+                    .map(|n| format!("（{n}）"))
+                    .unwrap_or_default(),
                 match h.status {
                     Status::NotYetEffective => "发布但尚未生效".to_string(),
                     s => status_label(s).trim_start_matches('已').to_string(),

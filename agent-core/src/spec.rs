@@ -226,7 +226,11 @@ impl FlowSpec {
         }
         for s in &self.steps {
             for target in [&s.reask, &s.declare_field].into_iter().flatten() {
-                if !self.steps.iter().any(|t| &t.id == target && t.kind == StepKind::Input) {
+                if !self
+                    .steps
+                    .iter()
+                    .any(|t| &t.id == target && t.kind == StepKind::Input)
+                {
                     return Err(bad(format!("步骤 {} 引用的输入 {target} 不存在", s.id)));
                 }
             }
@@ -290,14 +294,26 @@ mod tests {
     #[test]
     fn the_unemployment_flow_lists_the_seed_inputs_in_order() {
         let specs = builtin().unwrap();
-        let f = specs.iter().find(|s| s.id == "unemployment_registration").unwrap();
+        let f = specs
+            .iter()
+            .find(|s| s.id == "unemployment_registration")
+            .unwrap();
         let inputs: Vec<&str> = f
             .steps
             .iter()
             .filter(|s| s.kind == StepKind::Input)
             .map(|s| s.id.as_str())
             .collect();
-        assert_eq!(inputs, ["失业时间", "失业原因", "求职意向", "健康状况", "是否申领失业金"]);
+        assert_eq!(
+            inputs,
+            [
+                "失业时间",
+                "失业原因",
+                "求职意向",
+                "健康状况",
+                "是否申领失业金"
+            ]
+        );
     }
 
     #[test]

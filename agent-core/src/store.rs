@@ -114,10 +114,13 @@ impl SqliteStore {
             .filter(|p| !p.is_empty() && !p.starts_with(':'))
         {
             let path = path.split('?').next().unwrap_or(path);
-            if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-                tokio::fs::create_dir_all(dir)
-                    .await
-                    .map_err(|e| StoreError::Database(format!("无法创建目录 {}：{e}", dir.display())))?;
+            if let Some(dir) = std::path::Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                tokio::fs::create_dir_all(dir).await.map_err(|e| {
+                    StoreError::Database(format!("无法创建目录 {}：{e}", dir.display()))
+                })?;
             }
         }
         let opts = SqliteConnectOptions::from_str(url)?
@@ -130,8 +133,16 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 4 })
             .min_connections(if memory { 1 } else { 0 })
-            .idle_timeout(if memory { None } else { Some(Duration::from_secs(600)) })
-            .max_lifetime(if memory { None } else { Some(Duration::from_secs(3600)) })
+            .idle_timeout(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(600))
+            })
+            .max_lifetime(if memory {
+                None
+            } else {
+                Some(Duration::from_secs(3600))
+            })
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(opts)
             .await?;
@@ -141,7 +152,9 @@ impl SqliteStore {
 }
 
 fn expiry(ttl: Duration) -> i64 {
-    Utc::now().timestamp().saturating_add(ttl.as_secs().min(i64::MAX as u64) as i64)
+    Utc::now()
+        .timestamp()
+        .saturating_add(ttl.as_secs().min(i64::MAX as u64) as i64)
 }
 
 #[async_trait]

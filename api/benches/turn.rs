@@ -37,11 +37,18 @@ fn report(name: &str, v: Vec<Duration>) {
 }
 
 fn msg(t: &str) -> Message {
-    Message { text: t.into(), attachments: Vec::new() }
+    Message {
+        text: t.into(),
+        attachments: Vec::new(),
+    }
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let tmp = tempfile::tempdir().unwrap();
     rt.block_on(async {
@@ -58,7 +65,9 @@ fn main() {
             data_dir: repo.join("data/policies"),
             reader: Arc::new(TextOnlyReader),
         };
-        let app = start(&Config::default(), opts, std::future::pending()).await.unwrap();
+        let app = start(&Config::default(), opts, std::future::pending())
+            .await
+            .unwrap();
         let engine = app.engine.clone();
         let applicant = || ApplicantIn {
             name: Some("陈晓雯".into()),
@@ -68,16 +77,28 @@ fn main() {
         let (mut plain, mut checked) = (Vec::new(), Vec::new());
         for i in 0..400 {
             let v = engine
-                .create("unemployment_registration", NewSession { applicant: Some(applicant()), ..Default::default() })
+                .create(
+                    "unemployment_registration",
+                    NewSession {
+                        applicant: Some(applicant()),
+                        ..Default::default()
+                    },
+                )
                 .await
                 .unwrap();
             let t = Instant::now();
-            engine.message(&v.session_id, msg("2026年9月1日")).await.unwrap();
+            engine
+                .message(&v.session_id, msg("2026年9月1日"))
+                .await
+                .unwrap();
             if i >= 20 {
                 checked.push(t.elapsed());
             }
             let t = Instant::now();
-            let after = engine.message(&v.session_id, msg("合同到期没续签")).await.unwrap();
+            let after = engine
+                .message(&v.session_id, msg("合同到期没续签"))
+                .await
+                .unwrap();
             if i >= 20 {
                 plain.push(t.elapsed());
             }
@@ -97,7 +118,17 @@ fn main() {
         for round in 0..2 {
             for q in &questions {
                 let t = Instant::now();
-                let _ = qa.answer(&QaRequest { question: q.clone(), as_of: None, k: None }, engine.today()).await.unwrap();
+                let _ = qa
+                    .answer(
+                        &QaRequest {
+                            question: q.clone(),
+                            as_of: None,
+                            k: None,
+                        },
+                        engine.today(),
+                    )
+                    .await
+                    .unwrap();
                 if round == 1 {
                     times.push(t.elapsed());
                 }

@@ -89,7 +89,13 @@ pub async fn start(
     casesim_url: Option<&str>,
     transport: Transport,
 ) -> Result<Embedded, EmbeddedError> {
-    start_with(var_dir, casesim_url, transport, zhiban_casesim::Config::default()).await
+    start_with(
+        var_dir,
+        casesim_url,
+        transport,
+        zhiban_casesim::Config::default(),
+    )
+    .await
 }
 
 /// [`start`] with the in-process case system configured by `sim` (its clock, address and test
@@ -143,7 +149,10 @@ pub async fn start_with(
 ///
 /// # Errors
 /// A bad fixture line, with its line number; nothing is loaded then.
-pub fn apply_fixtures(sim: &mut zhiban_casesim::Config, path: Option<&Path>) -> Result<(), EmbeddedError> {
+pub fn apply_fixtures(
+    sim: &mut zhiban_casesim::Config,
+    path: Option<&Path>,
+) -> Result<(), EmbeddedError> {
     if let Some(p) = path {
         sim.fixtures = zhiban_casesim::fixtures::load_fixtures(p)?;
     }

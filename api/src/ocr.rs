@@ -39,7 +39,8 @@ impl MaterialReader for OcrReader {
                 .suffix(&format!(".{ext}"))
                 .tempfile()
                 .map_err(|e| format!("无法写临时文件：{e}"))?;
-            f.write_all(&bytes).map_err(|e| format!("无法写临时文件：{e}"))?;
+            f.write_all(&bytes)
+                .map_err(|e| format!("无法写临时文件：{e}"))?;
             let path = f.path().to_path_buf();
             let out = match kind {
                 FileKind::Pdf => pdf_to_text(&path, &opts).map(|t| t.text),

@@ -70,6 +70,10 @@ struct Expect {
     case_no: Option<bool>,
     #[serde(default)]
     tool_calls: Vec<String>,
+    /// How many completed calls of a seed-named tool the session has made so far (a correction
+    /// re-runs only the checks it affects).
+    #[serde(default)]
+    tool_counts: BTreeMap<String, usize>,
     #[serde(default)]
     citations: Option<bool>,
     #[serde(default)]
@@ -84,7 +88,9 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-async fn launch(tmp: &Path) -> Running {
+/// One service per dialogue: the case system's state (registrations, cases) starts afresh, as
+/// each dialogue assumes; the snapshot under `index` is built once and reused.
+async fn launch(tmp: &Path, run: &Path) -> Running {
     let cfg = Config::default();
     let opts = ServeOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -92,9 +98,9 @@ async fn launch(tmp: &Path) -> Running {
         casesim_fixtures: Some(repo().join("data/fixtures/residents.jsonl")),
         casesim_bind: None,
         casesim_url: None,
-        sessions: format!("sqlite://{}", tmp.join("sessions.db").display()),
+        sessions: format!("sqlite://{}", run.join("sessions.db").display()),
         ttl: Duration::from_secs(3600),
-        var_dir: tmp.join("var"),
+        var_dir: run.join("var"),
         index_dir: tmp.join("index"),
         data_dir: repo().join("data/policies"),
         reader: Arc::new(TextOnlyReader),
@@ -105,11 +111,16 @@ async fn launch(tmp: &Path) -> Running {
 fn load_dialogues() -> Vec<(PathBuf, Dialogue)> {
     let mut files: Vec<PathBuf> = walk(&repo().join("data/dialogues"));
     files.sort();
+    // `DIALOGUES=substring` runs only the files whose path contains it (while writing one).
+    if let Ok(only) = std::env::var("DIALOGUES") {
+        files.retain(|f| f.to_string_lossy().contains(only.as_str()));
+    }
     files
         .into_iter()
         .map(|f| {
             let text = std::fs::read_to_string(&f).unwrap();
-            let d: Dialogue = serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            let d: Dialogue =
+                serde_norway::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
             (f, d)
         })
         .collect()
@@ -184,11 +195,29 @@ fn check(ctx: &str, want: &Expect, got: &Value, errors: &mut Vec<String>) {
     if !want.tool_calls.is_empty() {
         let calls: Vec<&str> = got["tool_calls"]
             .as_array()
-            .map(|a| a.iter().filter(|c| c["ok"] == json!(true)).filter_map(|c| c["tool"].as_str()).collect())
+            .map(|a| {
+                a.iter()
+                    .filter(|c| c["ok"] == json!(true))
+                    .filter_map(|c| c["tool"].as_str())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut it = calls.iter();
         if !want.tool_calls.iter().all(|w| it.any(|c| c == w)) {
-            fail(format!("tool calls {calls:?} do not contain {:?} in order", want.tool_calls));
+            fail(format!(
+                "tool calls {calls:?} do not contain {:?} in order",
+                want.tool_calls
+            ));
+        }
+    }
+    for (tool, n) in &want.tool_counts {
+        let got_n = got["tool_calls"].as_array().map_or(0, |a| {
+            a.iter()
+                .filter(|c| c["ok"] == json!(true) && c["tool"] == json!(tool))
+                .count()
+        });
+        if got_n != *n {
+            fail(format!("{tool} ran {got_n} time(s), expected {n}"));
         }
     }
     if let Some(c) = want.citations {
@@ -213,17 +242,27 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
     let dialogues = load_dialogues();
     assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
     let tmp = tempfile::tempdir().unwrap();
-    let app = launch(tmp.path()).await;
-    let base = format!("http://{}", app.addr);
-    let sim = app.casesim_url.clone().unwrap();
     let http = reqwest::Client::new();
     let people = residents();
+    // `DIALOGUE_TRACE=1` prints every reply (to see why a turn failed).
+    let trace = std::env::var("DIALOGUE_TRACE").is_ok();
     let mut errors = Vec::new();
     let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
-    for (file, d) in &dialogues {
-        let ctx = format!("{} ({})", d.name, file.file_name().unwrap().to_string_lossy());
+    for (n, (file, d)) in dialogues.iter().enumerate() {
+        let run = tmp.path().join(format!("run-{n}"));
+        let app = launch(tmp.path(), &run).await;
+        let base = format!("http://{}", app.addr);
+        let sim = app.casesim_url.clone().unwrap();
+        let ctx = format!(
+            "{} ({})",
+            d.name,
+            file.file_name().unwrap().to_string_lossy()
+        );
         *per_agent.entry(d.agent.clone()).or_default() += 1;
-        http.delete(format!("{sim}/_requests")).send().await.unwrap();
+        http.delete(format!("{sim}/_requests"))
+            .send()
+            .await
+            .unwrap();
         let mut body = json!({"channel": "map"});
         if let Some(a) = &d.applicant {
             body["metadata"] = json!({"applicant": a});
@@ -231,11 +270,22 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
         if let Some(a) = &d.as_of {
             body["as_of"] = json!(a);
         }
-        let r = http.post(format!("{base}/v1/agents/{}/sessions", d.agent)).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/v1/agents/{}/sessions", d.agent))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201, "{ctx}");
         let mut got: Value = r.json().await.unwrap();
         let id = got["session_id"].as_str().unwrap().to_string();
         let mut replies = vec![got["reply"].as_str().unwrap_or("").to_string()];
+        if trace {
+            println!(
+                "[{ctx} 0] → {} awaiting={}\n{}\n",
+                got["state"], got["awaiting"]["field"], replies[0]
+            );
+        }
         for (i, t) in d.turns.iter().enumerate() {
             use base64::Engine as _;
             let atts: Vec<Value> = t
@@ -257,19 +307,55 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
                 break;
             }
             replies.push(got["reply"].as_str().unwrap_or("").to_string());
+            if trace {
+                println!(
+                    "[{ctx} {}] «{}» → {} awaiting={} form={}\n{}\n",
+                    i + 1,
+                    t.user,
+                    got["state"],
+                    got["awaiting"]["field"],
+                    got["form"],
+                    got["reply"].as_str().unwrap_or("")
+                );
+            }
             if let Some(e) = &t.expect {
-                check(&format!("{ctx} turn {} «{}»", i + 1, t.user), e, &got, &mut errors);
+                check(
+                    &format!("{ctx} turn {} «{}»", i + 1, t.user),
+                    e,
+                    &got,
+                    &mut errors,
+                );
             }
         }
         check(&format!("{ctx} final"), &d.end, &got, &mut errors);
-        let (n, max) = (got["interactions"].as_u64().unwrap_or(0), got["max_interactions"].as_u64().unwrap_or(0));
+        let (n, max) = (
+            got["interactions"].as_u64().unwrap_or(0),
+            got["max_interactions"].as_u64().unwrap_or(0),
+        );
         if n > max {
             errors.push(format!("{ctx}: {n} interactions > bound {max}"));
         }
-        let log: Value = http.get(format!("{sim}/_requests")).send().await.unwrap().json().await.unwrap();
+        let log: Value = http
+            .get(format!("{sim}/_requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let submits = log["requests"]
             .as_array()
-            .map(|a| a.iter().filter(|r| r["operation"].as_str().is_some_and(|o| o.ends_with("_submit")) && r["ok"] == json!(true) && r["replayed"] != json!(true)).count())
+            .map(|a| {
+                a.iter()
+                    .filter(|r| {
+                        r["operation"]
+                            .as_str()
+                            .is_some_and(|o| o.ends_with("_submit"))
+                            && r["ok"] == json!(true)
+                            && r["replayed"] != json!(true)
+                    })
+                    .count()
+            })
             .unwrap_or(0);
         if submits > 1 {
             errors.push(format!("{ctx}: {submits} submits reached the case system"));
@@ -287,11 +373,21 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
                 .as_array()
                 .is_some_and(|a| a.iter().any(|r| r["args"]["id_number"] == json!(id)));
             if !plain {
-                errors.push(format!("{ctx}: the case system never received the plaintext ID"));
+                errors.push(format!(
+                    "{ctx}: the case system never received the plaintext ID"
+                ));
             }
         }
+        app.stop().await;
     }
-    println!("dialogues per agent: {per_agent:?}; failures: {}", errors.len());
-    app.stop().await;
-    assert!(errors.is_empty(), "{} failure(s):\n{}", errors.len(), errors.join("\n"));
+    println!(
+        "dialogues per agent: {per_agent:?}; failures: {}",
+        errors.len()
+    );
+    assert!(
+        errors.is_empty(),
+        "{} failure(s):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
 }

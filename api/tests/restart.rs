@@ -15,7 +15,11 @@ fn repo() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Proc(Child);
@@ -28,7 +32,13 @@ impl Drop for Proc {
 
 fn casesim(tmp: &Path, port: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_zhiban"))
-        .args(["casesim", "--bind", &format!("127.0.0.1:{port}"), "--today", "2026-11-15"])
+        .args([
+            "casesim",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--today",
+            "2026-11-15",
+        ])
         .arg("--database")
         .arg(tmp.join("casesim.db"))
         .arg("--fixtures")
@@ -42,7 +52,13 @@ fn casesim(tmp: &Path, port: u16) -> Proc {
 
 fn serve(tmp: &Path, port: u16, sim: u16) -> Proc {
     let child = Command::new(env!("CARGO_BIN_EXE_zhiban"))
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}"), "--today", "2026-11-15"])
+        .args([
+            "serve",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--today",
+            "2026-11-15",
+        ])
         .args(["--casesim-url", &format!("http://127.0.0.1:{sim}")])
         .arg("--sessions")
         .arg(format!("sqlite://{}", tmp.join("sessions.db").display()))
@@ -66,7 +82,10 @@ async fn wait_ready(http: &reqwest::Client, url: &str) {
         {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(300), "{url} never became ready");
+        assert!(
+            start.elapsed() < Duration::from_secs(300),
+            "{url} never became ready"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -87,7 +106,11 @@ fn fresh_submits(log: &Value) -> usize {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|r| r["operation"] == json!("unemployment_submit") && r["ok"] == json!(true) && r["replayed"] != json!(true))
+        .filter(|r| {
+            r["operation"] == json!("unemployment_submit")
+                && r["ok"] == json!(true)
+                && r["replayed"] != json!(true)
+        })
         .count()
 }
 
@@ -98,14 +121,20 @@ async fn a_killed_service_resumes_the_session_and_never_duplicates_a_submit() {
     let _sim = casesim(tmp.path(), sim_port);
     let sim = format!("http://127.0.0.1:{sim_port}");
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
     wait_ready(&http, &format!("{sim}/_health")).await;
 
     let mut svc = serve(tmp.path(), port, sim_port);
     wait_ready(&http, &format!("{base}/readyz")).await;
-    let body = json!({"metadata": {"applicant": {"name": "陈晓雯", "id_number": "310104199203142629"}}});
+    let body =
+        json!({"metadata": {"applicant": {"name": "陈晓雯", "id_number": "310104199203142629"}}});
     let created: Value = http
-        .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
+        .post(format!(
+            "{base}/v1/agents/unemployment_registration/sessions"
+        ))
         .json(&body)
         .send()
         .await
@@ -124,9 +153,20 @@ async fn a_killed_service_resumes_the_session_and_never_duplicates_a_submit() {
     drop(svc);
     let mut svc = serve(tmp.path(), port, sim_port);
     wait_ready(&http, &format!("{base}/readyz")).await;
-    let v: Value = http.get(format!("{base}/v1/sessions/{id}")).send().await.unwrap().json().await.unwrap();
+    let v: Value = http
+        .get(format!("{base}/v1/sessions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["interactions"], json!(2));
-    assert_eq!(v["awaiting"]["field"], json!("求职意向"), "resumes where it was: {v}");
+    assert_eq!(
+        v["awaiting"]["field"],
+        json!("求职意向"),
+        "resumes where it was: {v}"
+    );
     assert_eq!(v["form"]["失业时间"], json!("2026-09-01"));
     say(&http, &base, &id, "想找仓库管理的工作").await;
     say(&http, &base, &id, "身体健康").await;
@@ -135,9 +175,17 @@ async fn a_killed_service_resumes_the_session_and_never_duplicates_a_submit() {
 
     // The case system takes the 提交 and holds its answer; the service dies before it hears
     // back, so the session still waits for the confirmation.
-    let r = http.put(format!("{sim}/_faults")).body("timeout,hang=20s").send().await.unwrap();
+    let r = http
+        .put(format!("{sim}/_faults"))
+        .body("timeout,hang=20s")
+        .send()
+        .await
+        .unwrap();
     assert!(r.status().is_success());
-    http.delete(format!("{sim}/_requests")).send().await.unwrap();
+    http.delete(format!("{sim}/_requests"))
+        .send()
+        .await
+        .unwrap();
     let confirm = {
         let (http, base, id) = (http.clone(), base.clone(), id.clone());
         tokio::spawn(async move {
@@ -150,31 +198,65 @@ async fn a_killed_service_resumes_the_session_and_never_duplicates_a_submit() {
     };
     let start = Instant::now();
     loop {
-        let log: Value = http.get(format!("{sim}/_requests")).send().await.unwrap().json().await.unwrap();
+        let log: Value = http
+            .get(format!("{sim}/_requests"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if fresh_submits(&log) >= 1 {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "the submit never reached the case system");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the submit never reached the case system"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     svc.0.kill().unwrap();
     svc.0.wait().unwrap();
     drop(svc);
     confirm.abort();
-    http.put(format!("{sim}/_faults")).body("").send().await.unwrap();
+    http.put(format!("{sim}/_faults"))
+        .body("")
+        .send()
+        .await
+        .unwrap();
 
     let _svc = serve(tmp.path(), port, sim_port);
     wait_ready(&http, &format!("{base}/readyz")).await;
-    let v: Value = http.get(format!("{base}/v1/sessions/{id}")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(v["state"], json!("active"), "the unanswered submit was not recorded: {v}");
+    let v: Value = http
+        .get(format!("{base}/v1/sessions/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v["state"],
+        json!("active"),
+        "the unanswered submit was not recorded: {v}"
+    );
     let v = say(&http, &base, &id, "确认").await;
     assert_eq!(v["state"], json!("submitted"), "{v}");
-    let log: Value = http.get(format!("{sim}/_requests")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(fresh_submits(&log), 1, "exactly one case: {log}");
-    let replayed = log["requests"]
-        .as_array()
+    let log: Value = http
+        .get(format!("{sim}/_requests"))
+        .send()
+        .await
         .unwrap()
-        .iter()
-        .any(|r| r["operation"] == json!("unemployment_submit") && r["replayed"] == json!(true));
-    assert!(replayed, "the retry after the restart replayed the first case");
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fresh_submits(&log), 1, "exactly one case: {log}");
+    let replayed =
+        log["requests"].as_array().unwrap().iter().any(|r| {
+            r["operation"] == json!("unemployment_submit") && r["replayed"] == json!(true)
+        });
+    assert!(
+        replayed,
+        "the retry after the restart replayed the first case"
+    );
 }

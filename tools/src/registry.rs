@@ -247,7 +247,10 @@ fn submit_args(extra: &[(&str, Value)], extra_required: &[&str]) -> Value {
     let mut props = vec![
         ("name", pii("申请人姓名", PiiKind::Name)),
         ("id_number", pii("申请人居民身份证号码", PiiKind::IdCard)),
-        ("mobile", pii("联系电话；不填则以系统登记的联系电话为准", PiiKind::Mobile)),
+        (
+            "mobile",
+            pii("联系电话；不填则以系统登记的联系电话为准", PiiKind::Mobile),
+        ),
         ("street", s("受理街道（镇）")),
         (
             "channel",

@@ -11,8 +11,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use clap::Args;
-use zhiban_ingest::IngestOptions;
 use zhiban_agent_core::{QaAgent, QaConfig, QaRequest};
+use zhiban_ingest::IngestOptions;
 use zhiban_knowledge::{DocKind, LiveSnapshot, SearchRequest, SnapshotStore};
 
 use super::{explain_open_error, ingest, print_json, search::print_hits, secrets};
@@ -79,7 +79,11 @@ pub fn run(cfg: &Config, a: AskArgs) -> Result<ExitCode> {
                 .map_err(|e| explain_open_error(&index, e))?,
         );
         let agent = QaAgent::new(live.clone(), QaConfig::default());
-        let req = QaRequest { question: question.clone(), as_of: a.as_of, k: Some(a.k.clamp(1, 10)) };
+        let req = QaRequest {
+            question: question.clone(),
+            as_of: a.as_of,
+            k: Some(a.k.clamp(1, 10)),
+        };
         let answer = agent.answer(&req, today).await?;
         // Guides answer "how do I do it in the 受理系统"; they are listed apart so that 300 guides
         // cannot crowd the binding text out.

@@ -41,7 +41,12 @@ pub struct ChatArgs {
 }
 
 fn mime_of(p: &std::path::Path) -> &'static str {
-    match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",
         Some("tif" | "tiff") => "image/tiff",
@@ -57,7 +62,10 @@ fn show(v: &SessionView) {
         v.state,
         v.interactions,
         v.max_interactions,
-        v.awaiting.as_ref().map(|a| format!("，待{}", a.field)).unwrap_or_default()
+        v.awaiting
+            .as_ref()
+            .map(|a| format!("，待{}", a.field))
+            .unwrap_or_default()
     );
 }
 
@@ -98,7 +106,11 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let req = zhiban_agent_core::QaRequest { question: line, as_of: a.today, k: None };
+                let req = zhiban_agent_core::QaRequest {
+                    question: line,
+                    as_of: a.today,
+                    k: None,
+                };
                 match qa.answer(&req, engine.today()).await {
                     Ok(ans) => {
                         println!("{}", ans.answer);
@@ -118,7 +130,15 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
             id_number: Some(id),
         });
         let v = engine
-            .create(&a.agent, NewSession { as_of: a.today, channel: Some("cli".into()), applicant, operator: None })
+            .create(
+                &a.agent,
+                NewSession {
+                    as_of: a.today,
+                    channel: Some("cli".into()),
+                    applicant,
+                    operator: None,
+                },
+            )
             .await?;
         let id = v.session_id.clone();
         show(&v);
@@ -150,7 +170,10 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
                     };
                     msg.attachments.push(Attachment {
                         reference: format!("A{}", 1),
-                        filename: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                        filename: path
+                            .file_name()
+                            .map(|f| f.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
                         mime: mime_of(&path).into(),
                         content,
                     });

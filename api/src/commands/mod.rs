@@ -2,8 +2,8 @@
 
 pub mod ask;
 pub mod audit;
-pub mod chat;
 pub mod casesim;
+pub mod chat;
 pub mod crypto;
 pub mod eval;
 pub mod ingest;

@@ -57,7 +57,11 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_json",
-            format!("请求体不是有效的 JSON：第 {} 行第 {} 列", e.line(), e.column()),
+            format!(
+                "请求体不是有效的 JSON：第 {} 行第 {} 列",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     serde_json::from_value(value).map_err(|e| {

@@ -74,7 +74,13 @@ impl Running {
     /// # Errors
     /// The server's I/O error.
     pub async fn wait(self) -> Result<()> {
-        let Running { server, stack, watch, stop, .. } = self;
+        let Running {
+            server,
+            stack,
+            watch,
+            stop,
+            ..
+        } = self;
         let r = server.await;
         drop(stop);
         watch.abort();
@@ -87,19 +93,37 @@ impl Running {
 ///
 /// # Errors
 /// Start-up failures in Chinese: snapshot, case system, fixtures, session store, bind.
-pub async fn start(cfg: &Config, opts: ServeOptions, until: impl std::future::Future<Output = ()> + Send + 'static) -> Result<Running> {
+pub async fn start(
+    cfg: &Config,
+    opts: ServeOptions,
+    until: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<Running> {
     let store = SnapshotStore::new(&opts.index_dir);
     if store.current_id()?.is_none() {
-        eprintln!("首次运行：从 {} 构建知识库到 {} ……", opts.data_dir.display(), opts.index_dir.display());
+        eprintln!(
+            "首次运行：从 {} 构建知识库到 {} ……",
+            opts.data_dir.display(),
+            opts.index_dir.display()
+        );
         let (c, i, d) = (cfg.clone(), opts.index_dir.clone(), opts.data_dir.clone());
         let (id, _) = tokio::task::spawn_blocking(move || {
-            ingest::ingest_and_publish(&c, &i, std::slice::from_ref(&d), IngestOptions::default(), false)
+            ingest::ingest_and_publish(
+                &c,
+                &i,
+                std::slice::from_ref(&d),
+                IngestOptions::default(),
+                false,
+            )
         })
         .await
         .context("构建知识库的任务异常中止")??;
         eprintln!("已发布快照 {id}");
     }
-    let live = Arc::new(LiveSnapshot::open_async(store, secrets(cfg)).await.context("打开知识库快照失败")?);
+    let live = Arc::new(
+        LiveSnapshot::open_async(store, secrets(cfg))
+            .await
+            .context("打开知识库快照失败")?,
+    );
     let watch = live.watch(Duration::from_secs(2));
 
     let mut sim = zhiban_casesim::Config::default();
@@ -110,9 +134,14 @@ pub async fn start(cfg: &Config, opts: ServeOptions, until: impl std::future::Fu
         sim.bind = b;
     }
     crate::embedded::apply_fixtures(&mut sim, opts.casesim_fixtures.as_deref())?;
-    let stack = crate::embedded::start_with(&opts.var_dir, opts.casesim_url.as_deref(), Transport::Rest, sim)
-        .await
-        .context("启动工具运行时失败")?;
+    let stack = crate::embedded::start_with(
+        &opts.var_dir,
+        opts.casesim_url.as_deref(),
+        Transport::Rest,
+        sim,
+    )
+    .await
+    .context("启动工具运行时失败")?;
     let casesim_url = match (&opts.casesim_url, &stack.casesim) {
         (Some(u), _) => Some(u.clone()),
         (None, Some(s)) => Some(s.base_url()),
@@ -124,9 +153,19 @@ pub async fn start(cfg: &Config, opts: ServeOptions, until: impl std::future::Fu
     let flows = zhiban_agent_core::spec::builtin()?;
     let qa = QaAgent::new(live.clone(), QaConfig::default());
     let engine = Arc::new(
-        Engine::new(flows, stack.runtime.clone(), sessions, Some(qa), opts.reader.clone()).with_today(opts.today),
+        Engine::new(
+            flows,
+            stack.runtime.clone(),
+            sessions,
+            Some(qa),
+            opts.reader.clone(),
+        )
+        .with_today(opts.today),
     );
-    let app = router(AppState { engine: engine.clone(), casesim_url: casesim_url.clone() });
+    let app = router(AppState {
+        engine: engine.clone(),
+        casesim_url: casesim_url.clone(),
+    });
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
         .with_context(|| format!("无法监听 {}", opts.bind))?;
@@ -142,5 +181,13 @@ pub async fn start(cfg: &Config, opts: ServeOptions, until: impl std::future::Fu
             })
             .await
     });
-    Ok(Running { addr, casesim_url, engine, stack, stop, server, watch })
+    Ok(Running {
+        addr,
+        casesim_url,
+        engine,
+        stack,
+        stop,
+        server,
+        watch,
+    })
 }

@@ -47,10 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/v1/agents", get(agents))
         .route("/v1/agents/{agent}/sessions", post(create_session))
-        .route(
-            "/v1/sessions/{id}",
-            get(get_session).delete(delete_session),
-        )
+        .route("/v1/sessions/{id}", get(get_session).delete(delete_session))
         .route("/v1/sessions/{id}/messages", post(post_message))
         .route("/v1/sessions/{id}/tools/{tool}", post(session_tool))
         .route("/v1/qa", post(qa))
@@ -58,7 +55,10 @@ pub fn router(state: AppState) -> Router {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::GATEWAY_TIMEOUT,
+            Duration::from_secs(60),
+        ))
         .with_state(state)
 }
 
@@ -78,8 +78,13 @@ async fn readyz(State(st): State<AppState>) -> Response {
         None => true,
     };
     let ok = store && snapshot && casesim;
-    let body = json!({"ready": ok, "snapshot": snapshot, "sessions": store, "case_system": casesim});
-    let status = if ok { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body =
+        json!({"ready": ok, "snapshot": snapshot, "sessions": store, "case_system": casesim});
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(body)).into_response()
 }
 
@@ -127,11 +132,17 @@ async fn create_session(
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
-async fn get_session(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn get_session(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(st.engine.get(&id).await?).into_response())
 }
 
-async fn delete_session(State(st): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn delete_session(
+    State(st): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     Ok(Json(st.engine.cancel(&id).await?).into_response())
 }
 
@@ -163,11 +174,22 @@ async fn post_message(
     let b: MessageBody = body::parse(&body)?;
     let mut attachments = Vec::with_capacity(b.attachments.len());
     for a in &b.attachments {
-        attachments.push(Attachment::from_base64(&a.reference, &a.filename, &a.mime, &a.content_base64)?);
+        attachments.push(Attachment::from_base64(
+            &a.reference,
+            &a.filename,
+            &a.mime,
+            &a.content_base64,
+        )?);
     }
     let view = st
         .engine
-        .message(&id, Message { text: b.text, attachments })
+        .message(
+            &id,
+            Message {
+                text: b.text,
+                attachments,
+            },
+        )
         .await?;
     let wants_stream = headers
         .get(header::ACCEPT)
@@ -181,12 +203,18 @@ async fn post_message(
     let chars: Vec<char> = view.reply.chars().collect();
     let mut events: Vec<Result<Event, std::convert::Infallible>> = chars
         .chunks(24)
-        .map(|c| Ok(Event::default().event("delta").data(c.iter().collect::<String>())))
+        .map(|c| {
+            Ok(Event::default()
+                .event("delta")
+                .data(c.iter().collect::<String>()))
+        })
         .collect();
     let session = serde_json::to_string(&view).unwrap_or_else(|_| "{}".into());
     events.push(Ok(Event::default().event("session").data(session)));
     let stream = futures_util::stream::iter(events);
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -216,13 +244,23 @@ async fn session_tool(
 async fn qa(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let req: QaRequest = body::parse(&body)?;
     let Some(agent) = st.engine.qa() else {
-        return Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "no_snapshot", "知识库尚未加载"));
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no_snapshot",
+            "知识库尚未加载",
+        ));
     };
     match agent.answer(&req, st.engine.today()).await {
         Ok(a) => Ok(Json(a).into_response()),
-        Err(zhiban_agent_core::qa::QaError::BadQuestion(m)) => {
-            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_question", m))
-        }
-        Err(e) => Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "retrieval_failed", e.to_string())),
+        Err(zhiban_agent_core::qa::QaError::BadQuestion(m)) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_question",
+            m,
+        )),
+        Err(e) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "retrieval_failed",
+            e.to_string(),
+        )),
     }
 }
