@@ -135,6 +135,9 @@ pub struct Engine {
     /// Plaintext of names this process sealed, per session, to find them again in later text
     /// (never at rest; wiped on drop).
     known: Mutex<HashMap<String, Vec<KnownValue>>>,
+    /// The model, when configured: it may only emit commands, which are validated and applied
+    /// through the same parsers as typed answers; any failure falls back to the deterministic path.
+    llm: Option<crate::llm::LlmClient>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -173,7 +176,14 @@ impl Engine {
             tera: Mutex::new(tera::Tera::default()),
             locks: Mutex::new(HashMap::new()),
             known: Mutex::new(HashMap::new()),
+            llm: None,
         }
+    }
+
+    /// Understand with a model (commands only; the deterministic path stays the fallback).
+    pub fn with_llm(mut self, llm: Option<crate::llm::LlmClient>) -> Self {
+        self.llm = llm;
+        self
     }
 
     /// Fix the clock (QA's `--today`).
@@ -351,11 +361,14 @@ impl Engine {
         let sealed = self.seal_text(&mut s, &msg.text).await?;
         s.transcript.push(Turn {
             role: "resident".into(),
-            text: sealed,
+            text: sealed.clone(),
             at: Utc::now(),
         });
         s.citations.clear();
-        let mut reply = self.turn(&mut s, &flow, &msg).await;
+        let mut reply = match self.llm_turn(&mut s, &flow, &msg, &sealed).await {
+            Some(r) => r,
+            None => self.turn(&mut s, &flow, &msg).await,
+        };
         if s.state.is_open() && s.interactions >= s.max_interactions {
             reply = self.handoff(&mut s, &flow, "本次办理的交互次数已用完");
         }
@@ -1180,6 +1193,113 @@ impl Engine {
             ));
         }
         out
+    }
+
+    /// One turn through the model: `None` means "use the deterministic path" (no model, an
+    /// error, no valid command, or a command whose value the field's parser refuses).
+    async fn llm_turn(
+        &self,
+        s: &mut Session,
+        flow: &FlowSpec,
+        msg: &Message,
+        sealed: &str,
+    ) -> Option<Reply> {
+        use crate::llm::{Command, TurnContext, fields_of};
+        let llm = self.llm.as_ref()?;
+        if !s.applicant.contains_key("id_number")
+            || !msg.attachments.is_empty()
+            || sealed.trim().is_empty()
+        {
+            return None;
+        }
+        let fields = fields_of(flow)
+            .into_iter()
+            .filter(|f| {
+                flow.step(&f.name).is_some_and(|st| {
+                    st.kind != StepKind::Input || !st.on_demand || s.form.contains_key(&st.id)
+                })
+            })
+            .collect();
+        let last_reply = s
+            .transcript
+            .iter()
+            .rev()
+            .find(|t| t.role == "assistant")
+            .map(|t| t.text.clone())
+            .unwrap_or_default();
+        let ctx = TurnContext {
+            agent_name: flow.name.clone(),
+            awaiting: s.awaiting.as_ref().map(|a| a.field.clone()),
+            fields,
+            filled: s
+                .form
+                .iter()
+                .map(|(k, v)| (k.clone(), show_value(v)))
+                .collect(),
+            last_reply,
+            today: s.as_of,
+            known_names: self
+                .applicant_name_plain(s)
+                .await
+                .map(|n| vec![n.to_string()])
+                .unwrap_or_default(),
+        };
+        let cmds = match llm.commands(&ctx, sealed).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(error = %e, "模型理解失败，改走确定性路径");
+                return None;
+            }
+        };
+        let awaited = s.awaiting.clone();
+        for c in cmds {
+            match c {
+                Command::Cancel => {
+                    s.state = State::Cancelled;
+                    s.awaiting = None;
+                    return Some(format!(
+                        "好的，已为您取消本次{}办理，已填写的信息不会提交。",
+                        flow.name
+                    ));
+                }
+                Command::Handoff { .. } => return Some(self.handoff(s, flow, "按您的要求")),
+                Command::AskPolicy { question } => {
+                    let (answer, cites) = self.digression(s, &question).await;
+                    s.citations = cites;
+                    return Some(format!("{answer}\n\n我们继续：{}", self.reprompt(s, flow)));
+                }
+                Command::SetSlot { field, value } | Command::Correct { field, value } => {
+                    let step = flow.step(&field)?.clone();
+                    if step.kind != StepKind::Input {
+                        return None;
+                    }
+                    let correcting = s.form.contains_key(&field);
+                    let is_awaited = awaited.as_ref().is_some_and(|a| a.field == field);
+                    if !correcting && !is_awaited {
+                        // The flow asks in its own order; a model cannot fill ahead of it.
+                        return None;
+                    }
+                    if step.input_type == Some(InputType::ConfirmValue) && !is_awaited {
+                        return None;
+                    }
+                    let FieldParse::Value(v) = self.parse_field(s, &step, &value) else {
+                        return None;
+                    };
+                    let old = s.form.insert(field.clone(), v.clone());
+                    let prefix = match old {
+                        Some(o) if o != v => format!(
+                            "好的，{field}已由 {} 改为 {}。",
+                            show_value(&o),
+                            show_value(&v)
+                        ),
+                        _ => String::new(),
+                    };
+                    return Some(format!("{prefix}{}", self.advance(s, flow).await));
+                }
+                Command::Attach { .. } => return None,
+            }
+        }
+        None
     }
 
     // ----- one turn --------------------------------------------------------------------

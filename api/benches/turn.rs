@@ -64,6 +64,7 @@ fn main() {
             index_dir: tmp.path().join("index"),
             data_dir: repo.join("data/policies"),
             reader: Arc::new(TextOnlyReader),
+            llm: None,
         };
         let app = start(&Config::default(), opts, std::future::pending())
             .await

@@ -107,6 +107,19 @@ pub struct LlmSection {
     pub system_prompt_extra: String,
 }
 
+impl LlmSection {
+    /// The model's configuration, when a base URL is set.
+    pub fn client_config(&self) -> Option<zhiban_agent_core::llm::LlmConfig> {
+        if self.base_url.trim().is_empty() {
+            return None;
+        }
+        let mut c =
+            zhiban_agent_core::llm::LlmConfig::new(&self.base_url, &self.api_key, &self.model);
+        c.system_prompt_extra = self.system_prompt_extra.clone();
+        Some(c)
+    }
+}
+
 impl Config {
     /// Loads `path`, or `$ZHIBAN_CONFIG`, or `./zhiban.toml` when present, then applies
     /// `ZHIBAN_SECTION__KEY` variables.

@@ -90,7 +90,7 @@ fn repo() -> PathBuf {
 
 /// One service per dialogue: the case system's state (registrations, cases) starts afresh, as
 /// each dialogue assumes; the snapshot under `index` is built once and reused.
-async fn launch(tmp: &Path, run: &Path) -> Running {
+async fn launch(tmp: &Path, run: &Path, llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Running {
     let cfg = Config::default();
     let opts = ServeOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -104,6 +104,7 @@ async fn launch(tmp: &Path, run: &Path) -> Running {
         index_dir: tmp.join("index"),
         data_dir: repo().join("data/policies"),
         reader: Arc::new(TextOnlyReader),
+        llm,
     };
     start(&cfg, opts, std::future::pending()).await.unwrap()
 }
@@ -237,8 +238,8 @@ fn check(ctx: &str, want: &Expect, got: &Value, errors: &mut Vec<String>) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_dialogue_passes_on_the_deterministic_path() {
+/// Runs every dialogue; returns the failures.
+async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<String> {
     let dialogues = load_dialogues();
     assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
     let tmp = tempfile::tempdir().unwrap();
@@ -250,7 +251,7 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
     let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
     for (n, (file, d)) in dialogues.iter().enumerate() {
         let run = tmp.path().join(format!("run-{n}"));
-        let app = launch(tmp.path(), &run).await;
+        let app = launch(tmp.path(), &run, llm.clone()).await;
         let base = format!("http://{}", app.addr);
         let sim = app.casesim_url.clone().unwrap();
         let ctx = format!(
@@ -383,6 +384,64 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
     println!(
         "dialogues per agent: {per_agent:?}; failures: {}",
         errors.len()
+    );
+    errors
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dialogue_passes_on_the_deterministic_path() {
+    let errors = run_dialogues(None).await;
+    assert!(
+        errors.is_empty(),
+        "{} failure(s):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
+
+/// The same dialogues with a model configured — the scripted server, which answers with text
+/// (no command), a handoff command, garbage arguments, a 503, a hang past the deadline and a
+/// disallowed command — must end exactly as on the deterministic path; and its recording must
+/// hold no plaintext ID number, phone number or resident name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_dialogue_passes_through_the_scripted_llm_which_sees_no_plaintext_pii() {
+    let script = zhiban_llmsim::Script::from_json(
+        r#"{"rules": [
+            {"when": {"regex": "转人工|人工"}, "reply": {"tool_call": {"name": "handoff", "arguments": {}}}},
+            {"when": {"regex": "伐|啥"}, "reply": {"tool_call": {"name": "set_slot", "arguments": "{\"field\": "}}},
+            {"when": {"regex": "不办了|算了"}, "reply": {"status": 503}},
+            {"when": {"regex": "确认|提交"}, "reply": {"tool_call": {"name": "submit", "arguments": {}}}},
+            {"when": {"regex": "身体"}, "reply": {"hang": true}}
+        ], "default": {"text": "好的"}}"#,
+    )
+    .unwrap();
+    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
+        script,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
+    cfg.timeout = Duration::from_millis(400);
+    let errors = run_dialogues(Some(cfg)).await;
+    let recorded = sim.requests();
+    assert!(!recorded.is_empty(), "the model was never called");
+    let names: Vec<String> = residents().into_values().map(|(n, _)| n).collect();
+    let mut leaks = Vec::new();
+    for r in &recorded {
+        for d in zhiban_pii::detect::detect(&r.body_text) {
+            leaks.push(format!("request {}: {:?}", r.seq, d.kind));
+        }
+        for n in &names {
+            if r.body_text.contains(n.as_str()) {
+                leaks.push(format!("request {}: a resident's name", r.seq));
+            }
+        }
+    }
+    sim.shutdown().await;
+    assert!(
+        leaks.is_empty(),
+        "plaintext PII reached the model side: {leaks:?}"
     );
     assert!(
         errors.is_empty(),

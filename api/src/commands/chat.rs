@@ -90,6 +90,7 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
         index_dir: cfg.index.dir.clone(),
         data_dir: cfg.index.data_dir.clone(),
         reader: Arc::new(crate::ocr::OcrReader::default()),
+        llm: cfg.llm.client_config(),
     };
     rt.block_on(async move {
         let running = start(cfg, opts, std::future::pending()).await?;

@@ -62,6 +62,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         index_dir: cfg.index.dir.clone(),
         data_dir: cfg.index.data_dir.clone(),
         reader: Arc::new(crate::ocr::OcrReader::default()),
+        llm: cfg.llm.client_config(),
     };
     rt.block_on(async {
         let running = start(cfg, opts, async {

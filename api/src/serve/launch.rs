@@ -44,6 +44,8 @@ pub struct ServeOptions {
     pub data_dir: PathBuf,
     /// Reads materials (OCR).
     pub reader: Arc<dyn MaterialReader>,
+    /// The model, when `[llm] base_url` is set.
+    pub llm: Option<zhiban_agent_core::llm::LlmConfig>,
 }
 
 /// A running service.
@@ -152,6 +154,10 @@ pub async fn start(
         .with_context(|| format!("打开会话库 {} 失败", opts.sessions))?;
     let flows = zhiban_agent_core::spec::builtin()?;
     let qa = QaAgent::new(live.clone(), QaConfig::default());
+    let llm = match opts.llm.clone() {
+        Some(c) => Some(zhiban_agent_core::llm::LlmClient::new(c).context("[llm] 配置有误")?),
+        None => None,
+    };
     let engine = Arc::new(
         Engine::new(
             flows,
@@ -160,7 +166,8 @@ pub async fn start(
             Some(qa),
             opts.reader.clone(),
         )
-        .with_today(opts.today),
+        .with_today(opts.today)
+        .with_llm(llm),
     );
     let app = router(AppState {
         engine: engine.clone(),
