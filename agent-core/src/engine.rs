@@ -1252,21 +1252,23 @@ impl Engine {
             }
         };
         let awaited = s.awaiting.clone();
-        for c in cmds {
+        // The first valid command decides the turn; the flow asks one thing at a time.
+        let c = cmds.into_iter().next()?;
+        {
             match c {
                 Command::Cancel => {
                     s.state = State::Cancelled;
                     s.awaiting = None;
-                    return Some(format!(
+                    Some(format!(
                         "好的，已为您取消本次{}办理，已填写的信息不会提交。",
                         flow.name
-                    ));
+                    ))
                 }
-                Command::Handoff { .. } => return Some(self.handoff(s, flow, "按您的要求")),
+                Command::Handoff { .. } => Some(self.handoff(s, flow, "按您的要求")),
                 Command::AskPolicy { question } => {
                     let (answer, cites) = self.digression(s, &question).await;
                     s.citations = cites;
-                    return Some(format!("{answer}\n\n我们继续：{}", self.reprompt(s, flow)));
+                    Some(format!("{answer}\n\n我们继续：{}", self.reprompt(s, flow)))
                 }
                 Command::SetSlot { field, value } | Command::Correct { field, value } => {
                     let step = flow.step(&field)?.clone();
@@ -1294,12 +1296,11 @@ impl Engine {
                         ),
                         _ => String::new(),
                     };
-                    return Some(format!("{prefix}{}", self.advance(s, flow).await));
+                    Some(format!("{prefix}{}", self.advance(s, flow).await))
                 }
-                Command::Attach { .. } => return None,
+                Command::Attach { .. } => None,
             }
         }
-        None
     }
 
     // ----- one turn --------------------------------------------------------------------
