@@ -1020,7 +1020,8 @@ impl Engine {
             return self.identity_turn(s, flow, text).await;
         }
         if let Some(r) = self.other_id_typed(s, text) {
-            return r;
+            // The question that was open stays open; say it again so the resident can go on.
+            return format!("{r}\n{}", self.reprompt(s, flow));
         }
         let awaiting = s.awaiting.clone();
         let step = awaiting.as_ref().and_then(|a| flow.step(&a.field)).cloned();
@@ -1077,12 +1078,23 @@ impl Engine {
                 }
             }
             (Some(_), Some(st)) if st.kind == StepKind::Input => {
-                let hint_other = correction
+                let hinted = correction
                     .as_ref()
                     .and_then(|(h, _)| h.as_deref())
-                    .and_then(|h| self.field_for_hint(flow, h))
-                    .is_some_and(|f| f != st.id);
-                if !hint_other {
+                    .and_then(|h| self.field_for_hint(flow, h));
+                let hint_other = hinted.as_ref().is_some_and(|f| *f != st.id);
+                // "刚才说错了，其实是…" names no field: it takes back an earlier answer, so the
+                // answers already given are tried before the question now open.
+                if let Some((None, rest)) = &correction
+                    && hinted.is_none()
+                    && let Some(r) = self.apply_correction(s, flow, None, rest, text, true)
+                {
+                    prefix = r;
+                    answered = true;
+                }
+                // Free text takes any words; a question or a correction is not the answer to it.
+                let free_text_misread = st.input_type == Some(InputType::Text) && (question || correction.is_some());
+                if !hint_other && !answered && !free_text_misread {
                     let input = correction.as_ref().map(|(_, r)| r.as_str()).filter(|r| !r.is_empty()).unwrap_or(text);
                     match self.parse_field(s, st, input) {
                         FieldParse::Value(v) => {
@@ -1105,14 +1117,16 @@ impl Engine {
         }
 
         if !answered && let Some((hint, rest)) = &correction {
-            if let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text) {
+            if let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true) {
                 prefix = r;
                 answered = true;
             }
         }
         if !answered && !question && self.mentions_field(flow, text) {
-            // "失业原因改成本人辞职" without a correction marker.
-            if let Some(r) = self.apply_correction(s, flow, None, text, text) {
+            // "失业原因改成本人辞职" without a correction marker. A field not asked yet is not
+            // filled from a loose cue ("想找…" while the reason is open): only answers already
+            // given are changed this way.
+            if let Some(r) = self.apply_correction(s, flow, None, text, text, true) {
                 prefix = r;
                 answered = true;
             }
@@ -1234,11 +1248,19 @@ impl Engine {
 
     /// Apply a correction of an earlier answer. The field is the one named, else the latest
     /// filled input whose parser reads a value from the text.
-    fn apply_correction(&self, s: &mut Session, flow: &FlowSpec, hint: Option<&str>, rest: &str, text: &str) -> Option<String> {
-        let named = hint
+    ///
+    /// With `only_filled`, a field is changed only when it already holds an answer (a field
+    /// named by its own name is always allowed); unnamed, a free-text field is never guessed,
+    /// since it would take any words.
+    fn apply_correction(&self, s: &mut Session, flow: &FlowSpec, hint: Option<&str>, rest: &str, text: &str, only_filled: bool) -> Option<String> {
+        let by_own_name = hint
             .and_then(|h| self.field_for_hint(flow, h))
-            .or_else(|| flow.steps.iter().find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str())).map(|st| st.id.clone()))
-            .or_else(|| understand_hint(text).and_then(|f| flow.step(f).map(|st| st.id.clone())));
+            .or_else(|| flow.steps.iter().find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str())).map(|st| st.id.clone()));
+        let named = by_own_name.clone().or_else(|| {
+            understand_hint(text)
+                .and_then(|f| flow.step(f).map(|st| st.id.clone()))
+                .filter(|f| !only_filled || s.form.contains_key(f))
+        });
         let candidates: Vec<&Step> = match &named {
             Some(f) => flow.step(f).into_iter().collect(),
             None => flow
@@ -1246,6 +1268,7 @@ impl Engine {
                 .iter()
                 .rev()
                 .filter(|st| st.kind == StepKind::Input && s.form.contains_key(&st.id))
+                .filter(|st| st.input_type != Some(InputType::Text))
                 .collect(),
         };
         let source = if rest.trim().is_empty() { text } else { rest };

@@ -70,6 +70,10 @@ struct Expect {
     case_no: Option<bool>,
     #[serde(default)]
     tool_calls: Vec<String>,
+    /// How many completed calls of a seed-named tool the session has made so far (a correction
+    /// re-runs only the checks it affects).
+    #[serde(default)]
+    tool_counts: BTreeMap<String, usize>,
     #[serde(default)]
     citations: Option<bool>,
     #[serde(default)]
@@ -84,7 +88,10 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-async fn launch(tmp: &Path) -> Running {
+/// A service over `run` (sessions, keyring, the case system's state) and a shared `index` (built
+/// once): each dialogue gets its own case system, so one dialogue's 提交 (an open 失业登记, say)
+/// cannot change what the next one's 准入判断 sees.
+async fn launch(run: &Path, index: &Path) -> Running {
     let cfg = Config::default();
     let opts = ServeOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -92,10 +99,10 @@ async fn launch(tmp: &Path) -> Running {
         casesim_fixtures: Some(repo().join("data/fixtures/residents.jsonl")),
         casesim_bind: None,
         casesim_url: None,
-        sessions: format!("sqlite://{}", tmp.join("sessions.db").display()),
+        sessions: format!("sqlite://{}", run.join("sessions.db").display()),
         ttl: Duration::from_secs(3600),
-        var_dir: tmp.join("var"),
-        index_dir: tmp.join("index"),
+        var_dir: run.join("var"),
+        index_dir: index.to_path_buf(),
         data_dir: repo().join("data/policies"),
         reader: Arc::new(TextOnlyReader),
     };
@@ -105,6 +112,10 @@ async fn launch(tmp: &Path) -> Running {
 fn load_dialogues() -> Vec<(PathBuf, Dialogue)> {
     let mut files: Vec<PathBuf> = walk(&repo().join("data/dialogues"));
     files.sort();
+    // `DIALOGUES=substring` runs only the files whose path contains it (while writing one).
+    if let Ok(only) = std::env::var("DIALOGUES") {
+        files.retain(|f| f.to_string_lossy().contains(only.as_str()));
+    }
     files
         .into_iter()
         .map(|f| {
@@ -191,6 +202,14 @@ fn check(ctx: &str, want: &Expect, got: &Value, errors: &mut Vec<String>) {
             fail(format!("tool calls {calls:?} do not contain {:?} in order", want.tool_calls));
         }
     }
+    for (tool, n) in &want.tool_counts {
+        let got_n = got["tool_calls"]
+            .as_array()
+            .map_or(0, |a| a.iter().filter(|c| c["ok"] == json!(true) && c["tool"] == json!(tool)).count());
+        if got_n != *n {
+            fail(format!("{tool} ran {got_n} time(s), expected {n}"));
+        }
+    }
     if let Some(c) = want.citations {
         let n = got["citations"].as_array().map_or(0, Vec::len);
         if (n > 0) != c {
@@ -213,14 +232,17 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
     let dialogues = load_dialogues();
     assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
     let tmp = tempfile::tempdir().unwrap();
-    let app = launch(tmp.path()).await;
-    let base = format!("http://{}", app.addr);
-    let sim = app.casesim_url.clone().unwrap();
+    let index = tmp.path().join("index");
     let http = reqwest::Client::new();
     let people = residents();
+    // `DIALOGUE_TRACE=1` prints every reply (to see why a turn failed).
+    let trace = std::env::var("DIALOGUE_TRACE").is_ok();
     let mut errors = Vec::new();
     let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
-    for (file, d) in &dialogues {
+    for (n, (file, d)) in dialogues.iter().enumerate() {
+        let app = launch(&tmp.path().join(format!("run{n}")), &index).await;
+        let base = format!("http://{}", app.addr);
+        let sim = app.casesim_url.clone().unwrap();
         let ctx = format!("{} ({})", d.name, file.file_name().unwrap().to_string_lossy());
         *per_agent.entry(d.agent.clone()).or_default() += 1;
         http.delete(format!("{sim}/_requests")).send().await.unwrap();
@@ -236,6 +258,9 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
         let mut got: Value = r.json().await.unwrap();
         let id = got["session_id"].as_str().unwrap().to_string();
         let mut replies = vec![got["reply"].as_str().unwrap_or("").to_string()];
+        if trace {
+            println!("[{ctx} 0] → {} awaiting={}\n{}\n", got["state"], got["awaiting"]["field"], replies[0]);
+        }
         for (i, t) in d.turns.iter().enumerate() {
             use base64::Engine as _;
             let atts: Vec<Value> = t
@@ -257,6 +282,9 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
                 break;
             }
             replies.push(got["reply"].as_str().unwrap_or("").to_string());
+            if trace {
+                println!("[{ctx} {}] «{}» → {} awaiting={} form={}\n{}\n", i + 1, t.user, got["state"], got["awaiting"]["field"], got["form"], got["reply"].as_str().unwrap_or(""));
+            }
             if let Some(e) = &t.expect {
                 check(&format!("{ctx} turn {} «{}»", i + 1, t.user), e, &got, &mut errors);
             }
@@ -290,8 +318,8 @@ async fn every_dialogue_passes_on_the_deterministic_path() {
                 errors.push(format!("{ctx}: the case system never received the plaintext ID"));
             }
         }
+        app.stop().await;
     }
     println!("dialogues per agent: {per_agent:?}; failures: {}", errors.len());
-    app.stop().await;
     assert!(errors.is_empty(), "{} failure(s):\n{}", errors.len(), errors.join("\n"));
 }
