@@ -545,7 +545,15 @@ impl Engine {
             .materials
             .iter()
             .filter(|m| m.status == "accepted")
-            .map(|m| json!({"kind": m.kind, "ref": m.reference, "status": m.status, "extracted": m.extracted}))
+            .map(|m| {
+                // The submit schema wants an object when `extracted` is present: a material
+                // with nothing extracted carries no such key rather than a null.
+                let mut v = json!({"kind": m.kind, "ref": m.reference, "status": m.status});
+                if let (Some(e), Value::Object(o)) = (&m.extracted, &mut v) {
+                    o.insert("extracted".into(), e.clone());
+                }
+                v
+            })
             .collect();
         json!({
             "applicant": Value::Object(s.applicant.clone()),
@@ -676,7 +684,9 @@ impl Engine {
             ctx.insert(k.clone(), v.clone());
         }
         let key = format!("{}/{}", flow.id, name);
-        let tctx = match tera::Context::from_value(Value::Object(ctx)) {
+        let template = ascii_template(template);
+        let template = template.as_str();
+        let tctx = match tera::Context::from_value(ascii_keys(Value::Object(ctx))) {
             Ok(c) => c,
             Err(_) => return template.to_string(),
         };
@@ -895,32 +905,53 @@ impl Engine {
         lines.join("\n")
     }
 
-    /// Find the policy articles a rule's basis names (《title》第X条) in the knowledge base.
+    /// Find the policy articles a rule's basis names (《title》第X条) in the knowledge base. The
+    /// article is looked up by its label among the snapshot's units, not searched for: a search
+    /// ranks on words and may not put the one article named at the top. A text in force on the
+    /// session's date wins over a replaced one, and the fullest matching label over a shorter.
     async fn cite_bases(&self, s: &Session, bases: &[String]) -> Vec<Citation> {
         let Some(qa) = &self.qa else { return Vec::new() };
+        let snap = qa.live().snapshot();
         let mut out: Vec<Citation> = Vec::new();
         for b in bases {
             let (title, article) = split_basis(b);
-            let mut req = zhiban_knowledge::SearchRequest::new(format!("{title} {article}"));
-            req.k = 10;
-            req.as_of = Some(s.as_of);
-            req.filter.kinds = vec![zhiban_knowledge::DocKind::Policy];
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-            let Ok(found) = qa.live().search(&req, deadline).await else { continue };
-            let hit = found.hits.iter().find(|h| {
-                h.title.contains(title.trim_matches(['《', '》'])) && h.article.as_deref().is_some_and(|a| !article.is_empty() && a.starts_with(article.as_str()))
+            let title = title.trim_matches(['《', '》']).to_string();
+            if title.is_empty() || article.is_empty() {
+                continue;
+            }
+            let full = b.rsplit('》').next().unwrap_or("").trim().to_string();
+            // "第二条第（三）项" → "（三）": the item a leaf unit's label carries.
+            let item = full.get(article.len()..).and_then(|rest| {
+                let (i, j) = (rest.find('（')?, rest.find('）')?);
+                (j > i).then(|| rest[i..j + '）'.len_utf8()].to_string())
             });
-            if let Some(h) = hit
-                && !out.iter().any(|c| c.doc_id == h.doc_id && c.article == h.article)
+            let best = snap
+                .records()
+                .iter()
+                .filter(|r| r.title.contains(title.as_str()))
+                .filter_map(|r| {
+                    let a = r.article.as_deref()?;
+                    if !a.starts_with(article.as_str()) {
+                        return None;
+                    }
+                    let meta = snap.documents().get(r.doc as usize)?;
+                    let status = meta.status_on(s.as_of);
+                    let item_named = item.as_deref().is_some_and(|i| a[article.len()..].contains(i));
+                    let rank = (status.is_current(), a == full, item_named, std::cmp::Reverse(a.len()));
+                    Some((rank, r, meta, status))
+                })
+                .max_by(|x, y| x.0.cmp(&y.0));
+            if let Some((_, r, meta, status)) = best
+                && !out.iter().any(|c| c.doc_id == meta.doc_id && c.article == r.article)
             {
                 out.push(Citation {
-                    doc_id: h.doc_id.clone(),
-                    title: h.title.clone(),
-                    doc_number: h.doc_number.clone(),
-                    article: h.article.clone(),
-                    status: serde_json::to_value(h.status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(),
-                    source_file: h.source_file.clone(),
-                    text: Some(h.text.clone()),
+                    doc_id: meta.doc_id.clone(),
+                    title: r.title.clone(),
+                    doc_number: meta.doc_number.clone(),
+                    article: r.article.clone(),
+                    status: status.as_str().to_string(),
+                    source_file: meta.source_file.clone(),
+                    text: Some(r.text.clone()),
                 });
             }
         }
@@ -1132,7 +1163,7 @@ impl Engine {
             }
         }
         if question {
-            let (answer, cites) = self.digression(s, text).await;
+            let (answer, cites) = self.digression(s, flow, text).await;
             s.citations = cites;
             let resume = if answered { self.advance(s, flow).await } else { self.reprompt(s, flow) };
             return format!("{prefix}{answer}\n\n我们继续：{resume}");
@@ -1214,11 +1245,14 @@ impl Engine {
         }
     }
 
-    async fn digression(&self, s: &mut Session, text: &str) -> (String, Vec<Citation>) {
+    async fn digression(&self, s: &mut Session, flow: &FlowSpec, text: &str) -> (String, Vec<Citation>) {
         let Some(qa) = &self.qa else {
             return ("这个问题需要查阅政策，目前知识库未加载，建议咨询窗口工作人员。".into(), Vec::new());
         };
-        let req = QaRequest { question: text.to_string(), as_of: Some(s.as_of), k: Some(2) };
+        // Mid-flow, "这个补贴" means this matter: the question is asked about it, so retrieval
+        // does not wander to another matter's rules.
+        let question = if text.contains(flow.name.as_str()) { text.to_string() } else { format!("{}：{text}", flow.name) };
+        let req = QaRequest { question, as_of: Some(s.as_of), k: Some(2) };
         match qa.answer(&req, s.as_of).await {
             Ok(a) => {
                 s.snapshot = a.snapshot.clone();
@@ -1315,7 +1349,13 @@ impl Engine {
                     return FieldParse::Value(sugg);
                 }
                 match dates::parse_month(text, today) {
-                    Parsed::Value(m) => FieldParse::Value(Value::String(m.to_string())),
+                    Parsed::Value(m) => {
+                        let m = match st.suggest.as_ref().and_then(|p| lookup(&self.context_value(s), p).and_then(Value::as_str).map(str::to_string)) {
+                            Some(sugg) => month_near(text, m, today, &sugg),
+                            None => m,
+                        };
+                        FieldParse::Value(Value::String(m.to_string()))
+                    }
                     Parsed::Ambiguous(c) => FieldParse::Ambiguous(c.into_iter().map(|m| Value::String(m.to_string())).collect()),
                     Parsed::Nothing => FieldParse::Nothing,
                 }
@@ -1473,6 +1513,69 @@ fn pick_candidate(text: &str, candidates: &[Value]) -> Option<Value> {
     candidates.iter().find(|c| t.contains(show_value(c).as_str())).cloned()
 }
 
+/// A key Tera can name: Tera identifiers are ASCII, and a subscript with a non-ASCII key
+/// (`form['征地人员']`) panics inside Tera, so the spec's Chinese keys (form fields, step ids)
+/// are spelled as their UTF-8 bytes in hex, both in the context and in the template.
+fn ascii_key(k: &str) -> String {
+    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty() {
+        return k.to_string();
+    }
+    let hex: String = k.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("u_{hex}")
+}
+
+fn ascii_keys(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(m.into_iter().map(|(k, v)| (ascii_key(&k), ascii_keys(v))).collect()),
+        Value::Array(a) => Value::Array(a.into_iter().map(ascii_keys).collect()),
+        other => other,
+    }
+}
+
+static TERA_BLOCK: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(r"\{\{.*?\}\}|\{%.*?%\}").unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| std::process::abort())));
+static NON_ASCII_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r#"\.([\w]*[^\x00-\x7F][\w]*)|\[\s*['"]([^'"\]]*[^\x00-\x7F][^'"\]]*)['"]\s*\]"#)
+        .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| std::process::abort()))
+});
+
+/// `results.准入判断.x` and `form['征地人员']` inside `{{ }}` / `{% %}` as [`ascii_key`]s.
+fn ascii_template(t: &str) -> String {
+    TERA_BLOCK
+        .replace_all(t, |c: &regex::Captures| {
+            NON_ASCII_SEGMENT
+                .replace_all(&c[0], |m: &regex::Captures| {
+                    let k = m.get(1).or_else(|| m.get(2)).map_or("", |k| k.as_str());
+                    format!(".{}", ascii_key(k))
+                })
+                .into_owned()
+        })
+        .into_owned()
+}
+
+/// A month said without a year ("十二月") is read by the parser as the latest one not after
+/// today; a month the flow proposes may lie ahead (a subsidy starting next month), so the
+/// year is the one that puts the month nearest the proposal. A year the resident said stays.
+fn month_near(text: &str, m: understand::YearMonth, today: NaiveDate, suggestion: &str) -> understand::YearMonth {
+    let year_said = today
+        .checked_add_signed(chrono::Duration::days(366))
+        .is_some_and(|later| understand::dates::parse_month(text, later) == Parsed::Value(m));
+    let Some(target) = parse_ym(suggestion) else { return m };
+    if year_said {
+        return m;
+    }
+    let idx = |y: &understand::YearMonth| y.year * 12 + y.month as i32;
+    [m.offset(-12), m, m.offset(12)]
+        .into_iter()
+        .min_by_key(|c| (idx(c) - idx(&target)).abs())
+        .unwrap_or(m)
+}
+
+fn parse_ym(s: &str) -> Option<understand::YearMonth> {
+    let (y, m) = s.split_once('-')?;
+    understand::YearMonth::new(y.parse().ok()?, m.parse().ok()?)
+}
+
 fn number(a: f64) -> Value {
     if a.fract() == 0.0 && a.abs() < 1e15 {
         json!(a as i64)
@@ -1613,6 +1716,43 @@ mod tests {
         let v = json!({"results": {"准入判断": {"matter_code": "SQ-RS-002"}}});
         assert_eq!(lookup(&v, "results.准入判断.matter_code"), Some(&json!("SQ-RS-002")));
         assert_eq!(lookup(&v, "results.x"), None);
+    }
+
+    #[test]
+    fn months_without_a_year_land_near_the_proposed_month() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let m = |t: &str| understand::dates::parse_month(t, today).value().unwrap();
+        assert_eq!(month_near("那就十二月", m("那就十二月"), today, "2026-12").to_string(), "2026-12");
+        assert_eq!(month_near("8月", m("8月"), today, "2026-12").to_string(), "2026-08");
+        assert_eq!(month_near("2025年12月", m("2025年12月"), today, "2026-12").to_string(), "2025-12");
+    }
+
+    #[test]
+    fn every_template_of_the_builtin_flows_compiles() {
+        // A template that does not compile renders as its own source and a condition as
+        // false, silently; Tera names are ASCII, so Chinese keys need `results['准入判断']`.
+        for flow in crate::spec::builtin().unwrap() {
+            let mut t = tera::Tera::default();
+            let mut all = vec![("intro".to_string(), flow.intro.clone())];
+            for st in &flow.steps {
+                all.extend(st.prompt.clone().map(|p| (format!("{}/prompt", st.id), p)));
+                all.extend(st.when.clone().map(|p| (format!("{}/when", st.id), p)));
+                all.extend(st.declare_when.clone().map(|p| (format!("{}/declare", st.id), p)));
+            }
+            for (name, src) in all {
+                t.add_raw_template(&name, &ascii_template(&src)).unwrap_or_else(|e| panic!("{}/{name}: {e:?}", flow.id));
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_keys_render_and_conditions_hold() {
+        let mut t = tera::Tera::default();
+        let src = ascii_template("{{ form['征地人员'] == true and results.准入判断.ok == false }}|{{ results['评估'].level }}。");
+        t.add_raw_template("x", &src).unwrap();
+        let ctx = ascii_keys(json!({"form": {"征地人员": true}, "results": {"准入判断": {"ok": false}, "评估": {"level": 3}}}));
+        let out = t.render("x", &tera::Context::from_value(ctx).unwrap()).unwrap();
+        assert_eq!(out, "true|3。");
     }
 
     #[test]
