@@ -134,7 +134,7 @@ pub struct Engine {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Plaintext of names this process sealed, per session, to find them again in later text
     /// (never at rest; wiped on drop).
-    known: Mutex<HashMap<String, Vec<KnownValue>>>,
+    known: Mutex<HashMap<String, Vec<(PiiKind, Zeroizing<String>, String)>>>,
     /// The model, when configured: it may only emit commands, which are validated and applied
     /// through the same parsers as typed answers; any failure falls back to the deterministic path.
     llm: Option<crate::llm::LlmClient>,
@@ -147,9 +147,6 @@ impl std::fmt::Debug for Engine {
             .finish_non_exhaustive()
     }
 }
-
-/// A value this process sealed: its kind, plaintext (wiped on drop) and token.
-type KnownValue = (PiiKind, Zeroizing<String>, String);
 
 /// The QA agent's id.
 pub const QA_AGENT: &str = "qa";
@@ -576,7 +573,15 @@ impl Engine {
             .materials
             .iter()
             .filter(|m| m.status == "accepted")
-            .map(|m| json!({"kind": m.kind, "ref": m.reference, "status": m.status, "extracted": m.extracted}))
+            .map(|m| {
+                // The submit schema wants an object when `extracted` is present: a material
+                // with nothing extracted carries no such key rather than a null.
+                let mut v = json!({"kind": m.kind, "ref": m.reference, "status": m.status});
+                if let (Some(e), Value::Object(o)) = (&m.extracted, &mut v) {
+                    o.insert("extracted".into(), e.clone());
+                }
+                v
+            })
             .collect();
         json!({
             "applicant": Value::Object(s.applicant.clone()),
@@ -748,7 +753,9 @@ impl Engine {
             ctx.insert(k.clone(), v.clone());
         }
         let key = format!("{}/{}", flow.id, name);
-        let tctx = match tera::Context::from_value(Value::Object(ctx)) {
+        let template = ascii_template(template);
+        let template = template.as_str();
+        let tctx = match tera::Context::from_value(ascii_keys(Value::Object(ctx))) {
             Ok(c) => c,
             Err(_) => return template.to_string(),
         };
@@ -1042,44 +1049,64 @@ impl Engine {
         lines.join("\n")
     }
 
-    /// Find the policy articles a rule's basis names (《title》第X条) in the knowledge base.
+    /// Find the policy articles a rule's basis names (《title》第X条) in the knowledge base. The
+    /// article is looked up by its label among the snapshot's units, not searched for: a search
+    /// ranks on words and may not put the one article named at the top. A text in force on the
+    /// session's date wins over a replaced one, and the fullest matching label over a shorter.
     async fn cite_bases(&self, s: &Session, bases: &[String]) -> Vec<Citation> {
         let Some(qa) = &self.qa else {
             return Vec::new();
         };
+        let snap = qa.live().snapshot();
         let mut out: Vec<Citation> = Vec::new();
         for b in bases {
             let (title, article) = split_basis(b);
-            let mut req = zhiban_knowledge::SearchRequest::new(format!("{title} {article}"));
-            req.k = 10;
-            req.as_of = Some(s.as_of);
-            req.filter.kinds = vec![zhiban_knowledge::DocKind::Policy];
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-            let Ok(found) = qa.live().search(&req, deadline).await else {
+            let title = title.trim_matches(['《', '》']).to_string();
+            if title.is_empty() || article.is_empty() {
                 continue;
-            };
-            let hit = found.hits.iter().find(|h| {
-                h.title.contains(title.trim_matches(['《', '》']))
-                    && h.article
-                        .as_deref()
-                        .is_some_and(|a| !article.is_empty() && a.starts_with(article.as_str()))
+            }
+            let full = b.rsplit('》').next().unwrap_or("").trim().to_string();
+            // "第二条第（三）项" → "（三）": the item a leaf unit's label carries.
+            let item = full.get(article.len()..).and_then(|rest| {
+                let (i, j) = (rest.find('（')?, rest.find('）')?);
+                (j > i).then(|| rest[i..j + '）'.len_utf8()].to_string())
             });
-            if let Some(h) = hit
+            let best = snap
+                .records()
+                .iter()
+                .filter(|r| r.title.contains(title.as_str()))
+                .filter_map(|r| {
+                    let a = r.article.as_deref()?;
+                    if !a.starts_with(article.as_str()) {
+                        return None;
+                    }
+                    let meta = snap.documents().get(r.doc as usize)?;
+                    let status = meta.status_on(s.as_of);
+                    let item_named = item
+                        .as_deref()
+                        .is_some_and(|i| a[article.len()..].contains(i));
+                    let rank = (
+                        status.is_current(),
+                        a == full,
+                        item_named,
+                        std::cmp::Reverse(a.len()),
+                    );
+                    Some((rank, r, meta, status))
+                })
+                .max_by(|x, y| x.0.cmp(&y.0));
+            if let Some((_, r, meta, status)) = best
                 && !out
                     .iter()
-                    .any(|c| c.doc_id == h.doc_id && c.article == h.article)
+                    .any(|c| c.doc_id == meta.doc_id && c.article == r.article)
             {
                 out.push(Citation {
-                    doc_id: h.doc_id.clone(),
-                    title: h.title.clone(),
-                    doc_number: h.doc_number.clone(),
-                    article: h.article.clone(),
-                    status: serde_json::to_value(h.status)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_string))
-                        .unwrap_or_default(),
-                    source_file: h.source_file.clone(),
-                    text: Some(h.text.clone()),
+                    doc_id: meta.doc_id.clone(),
+                    title: r.title.clone(),
+                    doc_number: meta.doc_number.clone(),
+                    article: r.article.clone(),
+                    status: status.as_str().to_string(),
+                    source_file: meta.source_file.clone(),
+                    text: Some(r.text.clone()),
                 });
             }
         }
@@ -1266,7 +1293,7 @@ impl Engine {
                 }
                 Command::Handoff { .. } => Some(self.handoff(s, flow, "按您的要求")),
                 Command::AskPolicy { question } => {
-                    let (answer, cites) = self.digression(s, &question).await;
+                    let (answer, cites) = self.digression(s, flow, &question).await;
                     s.citations = cites;
                     Some(format!("{answer}\n\n我们继续：{}", self.reprompt(s, flow)))
                 }
@@ -1324,7 +1351,8 @@ impl Engine {
             return self.identity_turn(s, flow, text).await;
         }
         if let Some(r) = self.other_id_typed(s, text) {
-            return r;
+            // The question that was open stays open; say it again so the resident can go on.
+            return format!("{r}\n{}", self.reprompt(s, flow));
         }
         let awaiting = s.awaiting.clone();
         let step = awaiting.as_ref().and_then(|a| flow.step(&a.field)).cloned();
@@ -1345,16 +1373,7 @@ impl Engine {
         }
 
         let mut answered = false;
-        // A correction marker (不对 / 刚才说错了) refers to an earlier answer: it is tried on the
-        // fields already answered first, so that a free-text field being asked cannot swallow it.
-        if let Some((hint, rest)) = &correction
-            && let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true)
-        {
-            prefix = r;
-            answered = true;
-        }
         match (&awaiting, &step) {
-            _ if answered => {}
             (Some(a), Some(st)) if a.kind == AwaitKind::Material => {
                 if let Some(att) = msg.attachments.first() {
                     let m = recognise(
@@ -1418,12 +1437,24 @@ impl Engine {
                 }
             }
             (Some(_), Some(st)) if st.kind == StepKind::Input => {
-                let hint_other = correction
+                let hinted = correction
                     .as_ref()
                     .and_then(|(h, _)| h.as_deref())
-                    .and_then(|h| self.field_for_hint(flow, h))
-                    .is_some_and(|f| f != st.id);
-                if !hint_other {
+                    .and_then(|h| self.field_for_hint(flow, h));
+                let hint_other = hinted.as_ref().is_some_and(|f| *f != st.id);
+                // "刚才说错了，其实是…" names no field: it takes back an earlier answer, so the
+                // answers already given are tried before the question now open.
+                if let Some((None, rest)) = &correction
+                    && hinted.is_none()
+                    && let Some(r) = self.apply_correction(s, flow, None, rest, text, true)
+                {
+                    prefix = r;
+                    answered = true;
+                }
+                // Free text takes any words; a question or a correction is not the answer to it.
+                let free_text_misread =
+                    st.input_type == Some(InputType::Text) && (question || correction.is_some());
+                if !hint_other && !answered && !free_text_misread {
                     let input = correction
                         .as_ref()
                         .map(|(_, r)| r.as_str())
@@ -1460,23 +1491,23 @@ impl Engine {
             _ => {}
         }
 
-        if !answered
-            && let Some((hint, rest)) = &correction
-            && let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, false)
-        {
-            prefix = r;
-            answered = true;
+        if !answered && let Some((hint, rest)) = &correction {
+            if let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true) {
+                prefix = r;
+                answered = true;
+            }
         }
         if !answered && !question && self.mentions_field(flow, text) {
-            // "失业原因改成本人辞职" without a correction marker: only a field already answered
-            // can be changed this way; an unclear answer never lands in a field not yet asked.
+            // "失业原因改成本人辞职" without a correction marker. A field not asked yet is not
+            // filled from a loose cue ("想找…" while the reason is open): only answers already
+            // given are changed this way.
             if let Some(r) = self.apply_correction(s, flow, None, text, text, true) {
                 prefix = r;
                 answered = true;
             }
         }
         if question {
-            let (answer, cites) = self.digression(s, text).await;
+            let (answer, cites) = self.digression(s, flow, text).await;
             s.citations = cites;
             let resume = if answered {
                 self.advance(s, flow).await
@@ -1506,10 +1537,10 @@ impl Engine {
     async fn identity_turn(&self, s: &mut Session, flow: &FlowSpec, text: &str) -> Reply {
         let id = understand::ids::find_id_number(text);
         let name = understand::ids::find_name(text).or_else(|| bare_name(text));
-        if let Some(n) = &name
-            && let Ok(t) = self.seal(s, PiiKind::Name, n).await
-        {
-            s.applicant.insert("name".into(), Value::String(t));
+        if let Some(n) = &name {
+            if let Ok(t) = self.seal(s, PiiKind::Name, n).await {
+                s.applicant.insert("name".into(), Value::String(t));
+            }
         }
         match id {
             Some(id) => {
@@ -1583,15 +1614,27 @@ impl Engine {
         }
     }
 
-    async fn digression(&self, s: &mut Session, text: &str) -> (String, Vec<Citation>) {
+    async fn digression(
+        &self,
+        s: &mut Session,
+        flow: &FlowSpec,
+        text: &str,
+    ) -> (String, Vec<Citation>) {
         let Some(qa) = &self.qa else {
             return (
                 "这个问题需要查阅政策，目前知识库未加载，建议咨询窗口工作人员。".into(),
                 Vec::new(),
             );
         };
+        // Mid-flow, "这个补贴" means this matter: the question is asked about it, so retrieval
+        // does not wander to another matter's rules.
+        let question = if text.contains(flow.name.as_str()) {
+            text.to_string()
+        } else {
+            format!("{}：{text}", flow.name)
+        };
         let req = QaRequest {
-            question: text.to_string(),
+            question,
             as_of: Some(s.as_of),
             k: Some(2),
         };
@@ -1633,6 +1676,10 @@ impl Engine {
 
     /// Apply a correction of an earlier answer. The field is the one named, else the latest
     /// filled input whose parser reads a value from the text.
+    ///
+    /// With `only_filled`, a field is changed only when it already holds an answer (a field
+    /// named by its own name is always allowed); unnamed, a free-text field is never guessed,
+    /// since it would take any words.
     fn apply_correction(
         &self,
         s: &mut Session,
@@ -1642,15 +1689,17 @@ impl Engine {
         text: &str,
         only_filled: bool,
     ) -> Option<String> {
-        let named = hint
-            .and_then(|h| self.field_for_hint(flow, h))
-            .or_else(|| {
-                flow.steps
-                    .iter()
-                    .find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str()))
-                    .map(|st| st.id.clone())
-            })
-            .or_else(|| understand_hint(text).and_then(|f| flow.step(f).map(|st| st.id.clone())));
+        let by_own_name = hint.and_then(|h| self.field_for_hint(flow, h)).or_else(|| {
+            flow.steps
+                .iter()
+                .find(|st| st.kind == StepKind::Input && text.contains(st.id.as_str()))
+                .map(|st| st.id.clone())
+        });
+        let named = by_own_name.clone().or_else(|| {
+            understand_hint(text)
+                .and_then(|f| flow.step(f).map(|st| st.id.clone()))
+                .filter(|f| !only_filled || s.form.contains_key(f))
+        });
         let candidates: Vec<&Step> = match &named {
             Some(f) => flow.step(f).into_iter().collect(),
             None => flow
@@ -1658,13 +1707,12 @@ impl Engine {
                 .iter()
                 .rev()
                 .filter(|st| st.kind == StepKind::Input && s.form.contains_key(&st.id))
+                .filter(|st| st.input_type != Some(InputType::Text))
                 .collect(),
         };
         let source = if rest.trim().is_empty() { text } else { rest };
         for st in candidates {
-            if st.input_type == Some(InputType::ConfirmValue)
-                || (only_filled && !s.form.contains_key(&st.id))
-            {
+            if st.input_type == Some(InputType::ConfirmValue) {
                 continue;
             }
             if let FieldParse::Value(v) = self.parse_field(s, st, source) {
@@ -1720,7 +1768,17 @@ impl Engine {
                     return FieldParse::Value(sugg);
                 }
                 match dates::parse_month(text, today) {
-                    Parsed::Value(m) => FieldParse::Value(Value::String(m.to_string())),
+                    Parsed::Value(m) => {
+                        let m = match st.suggest.as_ref().and_then(|p| {
+                            lookup(&self.context_value(s), p)
+                                .and_then(Value::as_str)
+                                .map(str::to_string)
+                        }) {
+                            Some(sugg) => month_near(text, m, today, &sugg),
+                            None => m,
+                        };
+                        FieldParse::Value(Value::String(m.to_string()))
+                    }
                     Parsed::Ambiguous(c) => FieldParse::Ambiguous(
                         c.into_iter()
                             .map(|m| Value::String(m.to_string()))
@@ -1918,6 +1976,84 @@ fn pick_candidate(text: &str, candidates: &[Value]) -> Option<Value> {
         .cloned()
 }
 
+/// A key Tera can name: Tera identifiers are ASCII, and a subscript with a non-ASCII key
+/// (`form['征地人员']`) panics inside Tera, so the spec's Chinese keys (form fields, step ids)
+/// are spelled as their UTF-8 bytes in hex, both in the context and in the template.
+fn ascii_key(k: &str) -> String {
+    if k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') && !k.is_empty() {
+        return k.to_string();
+    }
+    let hex: String = k.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("u_{hex}")
+}
+
+fn ascii_keys(v: Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| (ascii_key(&k), ascii_keys(v)))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.into_iter().map(ascii_keys).collect()),
+        other => other,
+    }
+}
+
+static TERA_BLOCK: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(r"\{\{.*?\}\}|\{%.*?%\}")
+        .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| std::process::abort()))
+});
+static NON_ASCII_SEGMENT: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r#"\.([\w]*[^\x00-\x7F][\w]*)|\[\s*['"]([^'"\]]*[^\x00-\x7F][^'"\]]*)['"]\s*\]"#,
+    )
+    .unwrap_or_else(|_| regex::Regex::new("$^").unwrap_or_else(|_| std::process::abort()))
+});
+
+/// `results.准入判断.x` and `form['征地人员']` inside `{{ }}` / `{% %}` as [`ascii_key`]s.
+fn ascii_template(t: &str) -> String {
+    TERA_BLOCK
+        .replace_all(t, |c: &regex::Captures| {
+            NON_ASCII_SEGMENT
+                .replace_all(&c[0], |m: &regex::Captures| {
+                    let k = m.get(1).or_else(|| m.get(2)).map_or("", |k| k.as_str());
+                    format!(".{}", ascii_key(k))
+                })
+                .into_owned()
+        })
+        .into_owned()
+}
+
+/// A month said without a year ("十二月") is read by the parser as the latest one not after
+/// today; a month the flow proposes may lie ahead (a subsidy starting next month), so the
+/// year is the one that puts the month nearest the proposal. A year the resident said stays.
+fn month_near(
+    text: &str,
+    m: understand::YearMonth,
+    today: NaiveDate,
+    suggestion: &str,
+) -> understand::YearMonth {
+    let year_said = today
+        .checked_add_signed(chrono::Duration::days(366))
+        .is_some_and(|later| understand::dates::parse_month(text, later) == Parsed::Value(m));
+    let Some(target) = parse_ym(suggestion) else {
+        return m;
+    };
+    if year_said {
+        return m;
+    }
+    let idx = |y: &understand::YearMonth| y.year * 12 + y.month as i32;
+    [m.offset(-12), m, m.offset(12)]
+        .into_iter()
+        .min_by_key(|c| (idx(c) - idx(&target)).abs())
+        .unwrap_or(m)
+}
+
+fn parse_ym(s: &str) -> Option<understand::YearMonth> {
+    let (y, m) = s.split_once('-')?;
+    understand::YearMonth::new(y.parse().ok()?, m.parse().ok()?)
+}
+
 fn number(a: f64) -> Value {
     if a.fract() == 0.0 && a.abs() < 1e15 {
         json!(a as i64)
@@ -2072,6 +2208,63 @@ mod tests {
             Some(&json!("SQ-RS-002"))
         );
         assert_eq!(lookup(&v, "results.x"), None);
+    }
+
+    #[test]
+    fn months_without_a_year_land_near_the_proposed_month() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let m = |t: &str| understand::dates::parse_month(t, today).value().unwrap();
+        assert_eq!(
+            month_near("那就十二月", m("那就十二月"), today, "2026-12").to_string(),
+            "2026-12"
+        );
+        assert_eq!(
+            month_near("8月", m("8月"), today, "2026-12").to_string(),
+            "2026-08"
+        );
+        assert_eq!(
+            month_near("2025年12月", m("2025年12月"), today, "2026-12").to_string(),
+            "2025-12"
+        );
+    }
+
+    #[test]
+    fn every_template_of_the_builtin_flows_compiles() {
+        // A template that does not compile renders as its own source and a condition as
+        // false, silently; Tera names are ASCII, so Chinese keys need `results['准入判断']`.
+        for flow in crate::spec::builtin().unwrap() {
+            let mut t = tera::Tera::default();
+            let mut all = vec![("intro".to_string(), flow.intro.clone())];
+            for st in &flow.steps {
+                all.extend(st.prompt.clone().map(|p| (format!("{}/prompt", st.id), p)));
+                all.extend(st.when.clone().map(|p| (format!("{}/when", st.id), p)));
+                all.extend(
+                    st.declare_when
+                        .clone()
+                        .map(|p| (format!("{}/declare", st.id), p)),
+                );
+            }
+            for (name, src) in all {
+                t.add_raw_template(&name, &ascii_template(&src))
+                    .unwrap_or_else(|e| panic!("{}/{name}: {e:?}", flow.id));
+            }
+        }
+    }
+
+    #[test]
+    fn chinese_keys_render_and_conditions_hold() {
+        let mut t = tera::Tera::default();
+        let src = ascii_template(
+            "{{ form['征地人员'] == true and results.准入判断.ok == false }}|{{ results['评估'].level }}。",
+        );
+        t.add_raw_template("x", &src).unwrap();
+        let ctx = ascii_keys(
+            json!({"form": {"征地人员": true}, "results": {"准入判断": {"ok": false}, "评估": {"level": 3}}}),
+        );
+        let out = t
+            .render("x", &tera::Context::from_value(ctx).unwrap())
+            .unwrap();
+        assert_eq!(out, "true|3。");
     }
 
     #[test]

@@ -88,9 +88,14 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// One service per dialogue: the case system's state (registrations, cases) starts afresh, as
-/// each dialogue assumes; the snapshot under `index` is built once and reused.
-async fn launch(tmp: &Path, run: &Path, llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Running {
+/// A service over `run` (sessions, keyring, the case system's state) and a shared `index` (built
+/// once): each dialogue gets its own case system, so one dialogue's 提交 (an open 失业登记, say)
+/// cannot change what the next one's 准入判断 sees.
+async fn launch(
+    run: &Path,
+    index: &Path,
+    llm: Option<zhiban_agent_core::llm::LlmConfig>,
+) -> Running {
     let cfg = Config::default();
     let opts = ServeOptions {
         bind: "127.0.0.1:0".parse().unwrap(),
@@ -101,7 +106,7 @@ async fn launch(tmp: &Path, run: &Path, llm: Option<zhiban_agent_core::llm::LlmC
         sessions: format!("sqlite://{}", run.join("sessions.db").display()),
         ttl: Duration::from_secs(3600),
         var_dir: run.join("var"),
-        index_dir: tmp.join("index"),
+        index_dir: index.to_path_buf(),
         data_dir: repo().join("data/policies"),
         reader: Arc::new(TextOnlyReader),
         llm,
@@ -243,6 +248,7 @@ async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<St
     let dialogues = load_dialogues();
     assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
     let tmp = tempfile::tempdir().unwrap();
+    let index = tmp.path().join("index");
     let http = reqwest::Client::new();
     let people = residents();
     // `DIALOGUE_TRACE=1` prints every reply (to see why a turn failed).
@@ -250,8 +256,7 @@ async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<St
     let mut errors = Vec::new();
     let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
     for (n, (file, d)) in dialogues.iter().enumerate() {
-        let run = tmp.path().join(format!("run-{n}"));
-        let app = launch(tmp.path(), &run, llm.clone()).await;
+        let app = launch(&tmp.path().join(format!("run{n}")), &index, llm.clone()).await;
         let base = format!("http://{}", app.addr);
         let sim = app.casesim_url.clone().unwrap();
         let ctx = format!(

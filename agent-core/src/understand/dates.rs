@@ -306,6 +306,15 @@ fn candidates(text: &str, today: NaiveDate) -> Vec<DateLike> {
         Some(d.map(DateLike::Day))
     });
     sc.run(&RE_REL_MONTH, |sc, c| {
+        // "就按这个月份" points back at a month just named (the one proposed), not at the
+        // current month; the span is hidden and yields no reading.
+        if matches!(c.name("rm")?.as_str(), "这个月" | "这月")
+            && c.get(0)
+                .is_some_and(|m| m.as_str() == c.name("rm").map_or("", |r| r.as_str()))
+            && sc.text[c.get(0)?.end()..].starts_with('份')
+        {
+            return Some(None);
+        }
         let base = YearMonth::of(sc.today);
         let ym = base.offset(match c.name("rm")?.as_str() {
             "上上个月" | "上上月" => -2,
