@@ -134,7 +134,7 @@ pub struct Engine {
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Plaintext of names this process sealed, per session, to find them again in later text
     /// (never at rest; wiped on drop).
-    known: Mutex<HashMap<String, Vec<(PiiKind, Zeroizing<String>, String)>>>,
+    known: Mutex<HashMap<String, Vec<KnownValue>>>,
     /// The model, when configured: it may only emit commands, which are validated and applied
     /// through the same parsers as typed answers; any failure falls back to the deterministic path.
     llm: Option<crate::llm::LlmClient>,
@@ -147,6 +147,9 @@ impl std::fmt::Debug for Engine {
             .finish_non_exhaustive()
     }
 }
+
+/// A value this process sealed: its kind, plaintext (wiped on drop) and token.
+type KnownValue = (PiiKind, Zeroizing<String>, String);
 
 /// The QA agent's id.
 pub const QA_AGENT: &str = "qa";
@@ -1491,11 +1494,12 @@ impl Engine {
             _ => {}
         }
 
-        if !answered && let Some((hint, rest)) = &correction {
-            if let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true) {
-                prefix = r;
-                answered = true;
-            }
+        if !answered
+            && let Some((hint, rest)) = &correction
+            && let Some(r) = self.apply_correction(s, flow, hint.as_deref(), rest, text, true)
+        {
+            prefix = r;
+            answered = true;
         }
         if !answered && !question && self.mentions_field(flow, text) {
             // "失业原因改成本人辞职" without a correction marker. A field not asked yet is not
@@ -1537,10 +1541,10 @@ impl Engine {
     async fn identity_turn(&self, s: &mut Session, flow: &FlowSpec, text: &str) -> Reply {
         let id = understand::ids::find_id_number(text);
         let name = understand::ids::find_name(text).or_else(|| bare_name(text));
-        if let Some(n) = &name {
-            if let Ok(t) = self.seal(s, PiiKind::Name, n).await {
-                s.applicant.insert("name".into(), Value::String(t));
-            }
+        if let Some(n) = &name
+            && let Ok(t) = self.seal(s, PiiKind::Name, n).await
+        {
+            s.applicant.insert("name".into(), Value::String(t));
         }
         match id {
             Some(id) => {
