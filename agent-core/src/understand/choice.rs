@@ -7,7 +7,8 @@
 //! 期满终止 once per cue, and `不太好` is not also read as `好`). A phrase right after a negation
 //! (`不是辞职`) does not count; a self-correction (`不是辞职，是裁员`) counts only its corrected
 //! part. The best option wins; a tie is `Ambiguous`; no cue at all falls back to the longest
-//! common substring with a label (≥ 2 characters, for typos and clipped labels).
+//! common substring with a label (≥ 3 characters, or half a short label; for typos and
+//! clipped labels).
 //!
 //! The sets: 失业原因 follows the 失业登记 form's drop-down as the guides in `data/guides`
 //! record it (劳动合同期满终止, 用人单位解除劳动合同, 用人单位经济性裁员) plus the categories of
@@ -53,6 +54,12 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "不续了",
             "没再续",
             "不给续",
+            "合同到了",
+            "不跟我续",
+            "不再续",
+            "续合同",
+            "不续合同",
+            "没续合同",
         ],
     },
     Choice {
@@ -68,12 +75,8 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "把我开了",
             "单位解除",
             "公司解除",
-            // The employer as subject, the resident as object: "公司跟我解除合同了".
             "跟我解除",
             "和我解除",
-            "同我解除",
-            "把我解除",
-            "解除合同",
             "解除了合同",
             "单位把我",
             "被解除",
@@ -85,6 +88,13 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "搬迁",
             "搬到外地",
             "迁走",
+            "搬到",
+            "搬去",
+            "没跟去",
+            "让我回家",
+            "叫我回家",
+            "被开",
+            "劝退",
         ],
     },
     Choice {
@@ -94,6 +104,7 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "裁掉",
             "被裁",
             "裁了",
+            "裁人",
             "优化",
             "减员",
             "缩编",
@@ -107,7 +118,6 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "协商一致",
             "协商离职",
             "协商解除",
-            "协商解除合同",
             "协商",
             "谈好",
             "商量好",
@@ -139,6 +149,8 @@ const UNEMPLOYMENT_REASON: &[Choice] = &[
             "自己提",
             "不做了",
             "不想做",
+            "自己辞",
+            "辞的",
         ],
     },
     Choice {
@@ -205,6 +217,9 @@ const HEALTH_STATUS: &[Choice] = &[
         label: "健康",
         aliases: &[
             "挺好",
+            "没啥问题",
+            "没啥毛病",
+            "没什么问题",
             "很好",
             "蛮好",
             "不错",
@@ -231,10 +246,6 @@ const HEALTH_STATUS: &[Choice] = &[
             "没什么大病",
             "没啥大病",
             "没有什么大病",
-            "没啥问题",
-            "没什么问题",
-            "没有什么问题",
-            "没问题",
         ],
     },
     Choice {
@@ -272,6 +283,8 @@ const HEALTH_STATUS: &[Choice] = &[
             "不太行",
             "不行了",
             "病恹恹",
+            "住院",
+            "卧床",
         ],
     },
     Choice {
@@ -298,6 +311,9 @@ const HEALTH_STATUS: &[Choice] = &[
             "肝炎",
             "胃病",
             "老毛病",
+            "血压",
+            "血糖",
+            "血脂",
             "慢性",
         ],
     },
@@ -438,7 +454,8 @@ fn fuzzy(chars: &[char], options: &[Choice]) -> Parsed<usize> {
             best = l;
             winners.clear();
         }
-        if l == best && l >= 2 {
+        // Two shared characters of a long label (`合同`) say nothing.
+        if l == best && l >= 2 && (l >= 3 || 2 * l >= label.len()) {
             winners.push(i);
         }
     }
