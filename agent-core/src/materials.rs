@@ -145,7 +145,9 @@ impl MaterialReader for TextOnlyReader {
 }
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:月基本养老金|基本养老金|月养老金|养老金月?(?:发放)?(?:金额|标准)?)[^0-9０-９]{0,12}([0-9０-９][0-9０-９,，]*(?:[.．][0-9０-９]{1,2})?)\s*元").unwrap_or_else(|_| unreachable_regex())
+    // OCR puts stray separators into amounts (`3,.500.00`, `3 500;00`), so the number is taken
+    // loosely here and rebuilt by `ocr_amount`.
+    Regex::new(r"(?:月基本养老金|基本养老金|月养老金|养老金月?(?:发放)?(?:金额|标准)?)[^0-9０-９]{0,12}([0-9０-９][0-9０-９,，.．;；:：'’`]*[0-9０-９])\s*元").unwrap_or_else(|_| unreachable_regex())
 });
 static DATE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"([12][0-9]{3})\s*[年\-/.]\s*([0-9]{1,2})\s*[月\-/.]\s*([0-9]{1,2})\s*日?")
@@ -173,6 +175,54 @@ fn ascii_digits(s: &str) -> String {
             c => Some(c),
         })
         .collect()
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '（' | '）')
+}
+
+/// An amount as OCR printed it: separators anywhere, the decimal point (if any) being the last
+/// separator followed by one or two digits at the end (`3,.500.00` → 3500, `4 800;00` → 4800).
+fn ocr_amount(raw: &str) -> Option<f64> {
+    let s = ascii_digits(raw);
+    let sep = |c: char| !c.is_ascii_digit();
+    let (int_part, frac) = match s.rfind(sep) {
+        Some(i) if (1..=2).contains(&(s.len() - i - 1)) => (&s[..i], &s[i + 1..]),
+        _ => (s.as_str(), ""),
+    };
+    let digits: String = int_part.chars().filter(char::is_ascii_digit).collect();
+    if digits.is_empty() || digits.len() > 7 {
+        return None;
+    }
+    format!("{digits}.{}", if frac.is_empty() { "0" } else { frac })
+        .parse()
+        .ok()
+}
+
+/// The issuing body. The full name anywhere in the text first; then the signature zone (落款):
+/// from the end, the first short line without digits that names a social-insurance body. A seal
+/// printed over the signature often eats the end of the name (`贵州省社会保险剂`), and the
+/// resident is shown what was read.
+fn issuer(text: &str, compact: &str) -> Option<String> {
+    if let Some(m) = ISSUER.captures(compact).and_then(|c| c.get(1)) {
+        return Some(m.as_str().to_string());
+    }
+    const BODIES: [&str; 4] = ["社会保险", "社保", "人力资源和社会保障", "养老保险"];
+    text.lines()
+        .rev()
+        .filter(|l| !l.trim().is_empty())
+        .take(4)
+        .find_map(|l| {
+            // OCR surrounds the name with digits and marks from the seal and the date line
+            // (`1   本 贵州省社会保险刘业管车`): the name is the run of Chinese (spaces allowed,
+            // as in `上海市 社会保险 事业管理`) that holds the body's word.
+            l.split(|c: char| !(is_han(c) || c.is_whitespace()))
+                .map(|seg| seg.split_whitespace().collect::<String>())
+                .find(|seg| {
+                    (4..=30).contains(&seg.chars().count())
+                        && BODIES.iter().any(|k| seg.contains(k))
+                })
+        })
 }
 
 /// Read, recognise and (for certificates) extract one material.
@@ -214,7 +264,7 @@ pub async fn recognise(
         let amount = AMOUNT
             .captures(&compact)
             .and_then(|c| c.get(1))
-            .and_then(|m| ascii_digits(m.as_str()).parse::<f64>().ok());
+            .and_then(|m| ocr_amount(m.as_str()));
         let Some(amount) = amount else {
             return rejected("证明上没有识别到月基本养老金金额，请上传完整的养老金收入证明".into());
         };
@@ -238,11 +288,8 @@ pub async fn recognise(
                 "证明出具于 {issued}，已超过 {max} 天，请提供近期出具的月养老金收入证明"
             ));
         }
-        if let Some(issuer) = ISSUER.captures(&compact).and_then(|c| c.get(1)) {
-            extracted.insert(
-                "出具单位".into(),
-                Value::String(issuer.as_str().to_string()),
-            );
+        if let Some(issuer) = issuer(&text, &compact) {
+            extracted.insert("出具单位".into(), Value::String(issuer));
         } else {
             return rejected(
                 "证明上没有识别到出具单位（社保经办机构），请上传盖章完整的证明".into(),
@@ -339,6 +386,59 @@ mod tests {
         )
         .await;
         assert!(m.reason.unwrap().contains("不是月养老金"));
+    }
+
+    /// What tesseract 5 (`chi_sim`) printed for the rendered scans of
+    /// `api/tests/data/materials` (a seal over the issuer, 日 read as 昌, a stray separator).
+    const OCR_HUANG: &str = "“养老金收入证明\n\n效证明黄建华 (居民身份证号码 : 31011019440812455X) ，\n系我省企业退休人员，自2004年9月起按月领取基本养老金 ，\n2026年10月月 基本养老金为3,.500.00元。\n特此证明。\n\n贵州省社会保险剂\n2026年11月3日";
+    const OCR_MA: &str = "养老金收入证明\n\n效证明马秀兰 (居民身份证号码 : 310109194801260624) ，\n\n“系我省企业退休人人员，自2003年2月起按月领取基本养老金 ，\n2026年10月月基本养老金为4,800.00元。\n特此证明。\n\n江西省社会保险\n2026年10月28昌";
+
+    #[tokio::test]
+    async fn ocr_damage_in_amount_date_and_issuer_is_read_through() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 15).unwrap();
+        let name = Some(Zeroizing::new("黄建华".to_string()));
+        let m = recognise(&TextOnlyReader, &step(), &att(OCR_HUANG), today, &name).await;
+        assert_eq!(m.status, "accepted", "{:?}", m.reason);
+        let e = m.extracted.unwrap();
+        assert_eq!(e["月基本养老金"], json!(3500.0));
+        assert_eq!(e["出具日期"], json!("2026-11-03"));
+        assert_eq!(e["出具单位"], json!("贵州省社会保险剂"));
+        let name = Some(Zeroizing::new("马秀兰".to_string()));
+        let m = recognise(&TextOnlyReader, &step(), &att(OCR_MA), today, &name).await;
+        assert_eq!(m.status, "accepted", "{:?}", m.reason);
+        let e = m.extracted.unwrap();
+        assert_eq!(e["月基本养老金"], json!(4800.0));
+        assert_eq!(e["出具日期"], json!("2026-10-28"));
+    }
+
+    #[test]
+    fn amounts_are_rebuilt_from_ocr_separators() {
+        for (raw, want) in [
+            ("3,.500.00", Some(3500.0)),
+            ("3500", Some(3500.0)),
+            ("3,650.5", Some(3650.5)),
+            ("4 800;00", Some(4800.0)),
+            ("４，８００．００", Some(4800.0)),
+            ("12,345,678", None),
+        ] {
+            assert_eq!(ocr_amount(raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn the_issuer_is_taken_from_the_signature_zone_not_the_body() {
+        let body = "兹证明某某参加基本养老保险\n2026年10月月基本养老金为3500元\n特此证明\n上海市某区某街道\n2026年11月1日";
+        assert_eq!(issuer(body, &body.replace('\n', "")), None);
+        let signed = "特此证明\n  上海市 社会保险 事业管理\n2026年11月1日";
+        assert_eq!(
+            issuer(signed, &signed.replace(['\n', ' '], "")).as_deref(),
+            Some("上海市社会保险事业管理")
+        );
+        let noisy = "”特此证明。   Ta      AN\n\n  1   本 贵州省社会保险刘业管车\n0   ”2026年11月3日N    人";
+        assert_eq!(
+            issuer(noisy, &noisy.replace(['\n', ' '], "")).as_deref(),
+            Some("本贵州省社会保险刘业管车")
+        );
     }
 
     #[test]
