@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod engine;
+pub mod grounding;
 pub mod llm;
 pub mod mask;
 pub mod materials;

@@ -462,6 +462,50 @@ impl LlmClient {
         Ok(text)
     }
 
+    /// An answer to `question` written from `passages` only, citing them as `[n]` (passage
+    /// `[n]` is `passages[n - 1]`). The text is the model's and unchecked: the caller runs it
+    /// through [`crate::grounding::check`] and falls back to the extractive answer.
+    ///
+    /// # Errors
+    /// [`LlmError::Guard`] when a passage or the question holds plaintext PII; [`LlmError::Empty`]
+    /// for no text; the endpoint's failures.
+    pub async fn answer(&self, question: &str, passages: &[String]) -> Result<String, LlmError> {
+        self.counters.calls.fetch_add(1, Ordering::Relaxed);
+        let r = self.answer_inner(question, passages).await;
+        self.counters.count(&r);
+        if let Err(e) = &r {
+            tracing::info!(error = %e, "LLM answer failed");
+        }
+        r
+    }
+
+    async fn answer_inner(&self, question: &str, passages: &[String]) -> Result<String, LlmError> {
+        let mut user = format!("【问题】\n{}\n\n【条文】\n", question.trim());
+        for (i, p) in passages.iter().enumerate() {
+            user.push_str(&format!("[{}] {}\n", i + 1, p.trim()));
+        }
+        let out = vec![
+            Out::System(prompt::answer_system(&self.cfg.system_prompt_extra)),
+            Out::User(user),
+        ];
+        let (messages, allowed) = checked(out, &[])?;
+        let request = CreateChatCompletionRequest {
+            model: self.cfg.model.clone(),
+            messages,
+            temperature: Some(0.0),
+            ..Default::default()
+        };
+        let response = self.send(request).await?;
+        let text = response
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(LlmError::Empty)?;
+        guard::inbound(text.trim(), &allowed).map_err(|_| LlmError::Malformed)
+    }
+
     async fn send(
         &self,
         request: CreateChatCompletionRequest,
