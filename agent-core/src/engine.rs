@@ -365,6 +365,8 @@ impl Engine {
             at: Utc::now(),
         });
         s.citations.clear();
+        let mut msg = msg;
+        self.order_uploads(&s, &flow, &mut msg, &sealed).await;
         let mut reply = match self.llm_turn(&mut s, &flow, &msg, &sealed).await {
             Some(r) => r,
             None => self.turn(&mut s, &flow, &msg).await,
@@ -372,9 +374,31 @@ impl Engine {
         if s.state.is_open() && s.interactions >= s.max_interactions {
             reply = self.handoff(&mut s, &flow, "本次办理的交互次数已用完");
         }
+        let reply = self.reworded(&s, reply).await;
         self.finish(&mut s, reply);
         self.store.save(&mut s).await?;
         Ok(s.view())
+    }
+
+    /// The model's wording of a flow prompt, when configured. What a resident must check word
+    /// for word stays as the flow wrote it: the summary before 提交, quoted articles, outcomes.
+    async fn reworded(&self, s: &Session, reply: Reply) -> Reply {
+        let Some(llm) = self.llm.as_ref().filter(|l| l.config().rephrase) else {
+            return reply;
+        };
+        let verbatim = !s.citations.is_empty()
+            || !s.state.is_open()
+            || s.awaiting
+                .as_ref()
+                .is_none_or(|a| a.kind == AwaitKind::Confirm);
+        if verbatim {
+            return reply;
+        }
+        let name = self.applicant_name_plain(s).await;
+        let names: Vec<&str> = name.iter().map(|n| n.as_str()).collect();
+        llm.rephrase_with_names(&reply, &names)
+            .await
+            .unwrap_or(reply)
     }
 
     fn finish(&self, s: &mut Session, reply: Reply) {
@@ -1227,6 +1251,61 @@ impl Engine {
 
     /// One turn through the model: `None` means "use the deterministic path" (no model, an
     /// error, no valid command, or a command whose value the field's parser refuses).
+    /// Several uploads in one message while the flow waits for one material: the model's
+    /// `attach` says which upload is that material (`这张是劳动合同，另一张是工资单`), and it is
+    /// put first, where the deterministic path takes it from. The model sees only each upload's
+    /// reference and type, never its content or file name; without a model, or on any failure,
+    /// the order stays as sent.
+    async fn order_uploads(&self, s: &Session, flow: &FlowSpec, msg: &mut Message, sealed: &str) {
+        use crate::llm::{Command, TurnContext, fields_of};
+        let Some(llm) = self.llm.as_ref() else {
+            return;
+        };
+        let Some(awaited) = s
+            .awaiting
+            .as_ref()
+            .filter(|a| a.kind == AwaitKind::Material && msg.attachments.len() > 1)
+        else {
+            return;
+        };
+        let mut text = sealed.trim().to_string();
+        for a in &msg.attachments {
+            text.push_str(&format!(
+                "\n（随消息上传的文件：{}，类型 {}）",
+                a.reference, a.mime
+            ));
+        }
+        let ctx = TurnContext {
+            agent_name: flow.name.clone(),
+            awaiting: Some(awaited.field.clone()),
+            fields: fields_of(flow)
+                .into_iter()
+                .filter(|f| f.name == awaited.field)
+                .collect(),
+            filled: BTreeMap::new(),
+            last_reply: String::new(),
+            today: s.as_of,
+            known_names: self
+                .applicant_name_plain(s)
+                .await
+                .map(|n| vec![n.to_string()])
+                .unwrap_or_default(),
+        };
+        let Ok(cmds) = llm.commands(&ctx, &text).await else {
+            return;
+        };
+        let chosen = cmds.into_iter().find_map(|c| match c {
+            Command::Attach { reference, kind } if kind == awaited.field => Some(reference),
+            _ => None,
+        });
+        if let Some(r) = chosen
+            && let Some(i) = msg.attachments.iter().position(|a| a.reference == r)
+        {
+            let a = msg.attachments.remove(i);
+            msg.attachments.insert(0, a);
+        }
+    }
+
     async fn llm_turn(
         &self,
         s: &mut Session,

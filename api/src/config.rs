@@ -105,6 +105,11 @@ pub struct LlmSection {
     /// Appended verbatim to the system message of every model call (operators' site
     /// instructions).
     pub system_prompt_extra: String,
+    /// Let the model reword the flow's prompts (never summaries, quotes or citations).
+    pub rephrase: bool,
+    /// Let the model write 学习问答 answers from the retrieved articles (checked sentence by
+    /// sentence against them; the extractive answer otherwise).
+    pub answers: bool,
 }
 
 impl LlmSection {
@@ -116,6 +121,8 @@ impl LlmSection {
         let mut c =
             zhiban_agent_core::llm::LlmConfig::new(&self.base_url, &self.api_key, &self.model);
         c.system_prompt_extra = self.system_prompt_extra.clone();
+        c.rephrase = self.rephrase;
+        c.answers = self.answers;
         Some(c)
     }
 }

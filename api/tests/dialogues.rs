@@ -28,6 +28,10 @@ struct Dialogue {
     turns: Vec<TurnSpec>,
     #[serde(rename = "final")]
     end: Expect,
+    /// Wording the parsers are not meant to understand: the dialogue runs only with the
+    /// scripted model answering its turns' `llm` commands.
+    #[serde(default)]
+    llm_only: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +43,10 @@ struct TurnSpec {
     attachments: Vec<AttachmentSpec>,
     #[serde(default)]
     expect: Option<Expect>,
+    /// The command a model would answer this turn with (`{name: set_slot, arguments: {…}}`):
+    /// the scripted model replies with it when it sees the turn's text.
+    #[serde(default)]
+    llm: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -243,10 +251,50 @@ fn check(ctx: &str, want: &Expect, got: &Value, errors: &mut Vec<String>) {
     }
 }
 
+/// How the model side is set up for a run.
+enum ModelSide<'a> {
+    /// No model: the deterministic path.
+    None,
+    /// A model that never helps (faults, text, disallowed commands): every dialogue.
+    Faulty(zhiban_agent_core::llm::LlmConfig),
+    /// The scripted model answering each turn's `llm` command: only dialogues that have one.
+    Commands(zhiban_agent_core::llm::LlmConfig, &'a zhiban_llmsim::Server),
+}
+
+/// The script of a dialogue's `llm` commands: one rule per turn, matched on the turn's text;
+/// anything else gets a plain text answer (no command, so the deterministic path).
+fn commands_script(d: &Dialogue) -> zhiban_llmsim::Script {
+    let rules: Vec<Value> = d
+        .turns
+        .iter()
+        .filter_map(|t| {
+            let c = t.llm.as_ref()?;
+            Some(
+                json!({"when": {"contains": t.user.trim(), "tools": ["cancel"]},
+                        "reply": {"tool_call": c}}),
+            )
+        })
+        .collect();
+    zhiban_llmsim::Script::from_json(
+        &json!({"rules": rules, "default": {"text": "好的"}}).to_string(),
+    )
+    .unwrap()
+}
+
 /// Runs every dialogue; returns the failures.
-async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<String> {
-    let dialogues = load_dialogues();
+async fn run_dialogues(side: ModelSide<'_>) -> Vec<String> {
+    let mut dialogues = load_dialogues();
+    match &side {
+        ModelSide::Commands(..) => {
+            dialogues.retain(|(_, d)| d.turns.iter().any(|t| t.llm.is_some()))
+        }
+        _ => dialogues.retain(|(_, d)| !d.llm_only),
+    }
     assert!(!dialogues.is_empty(), "no dialogues under data/dialogues");
+    let llm = match &side {
+        ModelSide::None => None,
+        ModelSide::Faulty(c) | ModelSide::Commands(c, _) => Some(c.clone()),
+    };
     let tmp = tempfile::tempdir().unwrap();
     let index = tmp.path().join("index");
     let http = reqwest::Client::new();
@@ -256,6 +304,9 @@ async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<St
     let mut errors = Vec::new();
     let mut per_agent: BTreeMap<String, usize> = BTreeMap::new();
     for (n, (file, d)) in dialogues.iter().enumerate() {
+        if let ModelSide::Commands(_, sim) = &side {
+            sim.set_script(commands_script(d)).unwrap();
+        }
         let app = launch(&tmp.path().join(format!("run{n}")), &index, llm.clone()).await;
         let base = format!("http://{}", app.addr);
         let sim = app.casesim_url.clone().unwrap();
@@ -395,7 +446,7 @@ async fn run_dialogues(llm: Option<zhiban_agent_core::llm::LlmConfig>) -> Vec<St
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_dialogue_passes_on_the_deterministic_path() {
-    let errors = run_dialogues(None).await;
+    let errors = run_dialogues(ModelSide::None).await;
     assert!(
         errors.is_empty(),
         "{} failure(s):\n{}",
@@ -428,21 +479,54 @@ async fn every_dialogue_passes_through_the_scripted_llm_which_sees_no_plaintext_
     .unwrap();
     let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
     cfg.timeout = Duration::from_millis(400);
-    let errors = run_dialogues(Some(cfg)).await;
+    let errors = run_dialogues(ModelSide::Faulty(cfg)).await;
     let recorded = sim.requests();
     assert!(!recorded.is_empty(), "the model was never called");
+    let leaks = leaks(&recorded);
+    sim.shutdown().await;
+    assert!(
+        leaks.is_empty(),
+        "plaintext PII reached the model side: {leaks:?}"
+    );
+    assert!(
+        errors.is_empty(),
+        "{} failure(s):\n{}",
+        errors.len(),
+        errors.join("\n")
+    );
+}
+
+/// Plaintext ID, phone and card numbers and resident names in what the model side received.
+fn leaks(recorded: &[zhiban_llmsim::RecordedRequest]) -> Vec<String> {
     let names: Vec<String> = residents().into_values().map(|(n, _)| n).collect();
-    let mut leaks = Vec::new();
-    for r in &recorded {
+    let mut out = Vec::new();
+    for r in recorded {
         for d in zhiban_pii::detect::detect(&r.body_text) {
-            leaks.push(format!("request {}: {:?}", r.seq, d.kind));
+            out.push(format!("request {}: {:?}", r.seq, d.kind));
         }
         for n in &names {
             if r.body_text.contains(n.as_str()) {
-                leaks.push(format!("request {}: a resident's name", r.seq));
+                out.push(format!("request {}: a resident's name", r.seq));
             }
         }
     }
+    out
+}
+
+/// The dialogues that script a model's commands: the model's `set_slot`, `correct`,
+/// `ask_policy`, `cancel`, `handoff` and `attach` drive the flow (the `llm_only` ones word
+/// their answers beyond the parsers, so only the model's command can carry them), through the
+/// same validation and parsers as typed answers, with no plaintext PII sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripted_model_commands_drive_the_flows() {
+    let sim = zhiban_llmsim::start(zhiban_llmsim::Config::default())
+        .await
+        .unwrap();
+    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
+    cfg.timeout = Duration::from_secs(5);
+    let errors = run_dialogues(ModelSide::Commands(cfg, &sim)).await;
+    let recorded = sim.requests();
+    let leaks = leaks(&recorded);
     sim.shutdown().await;
     assert!(
         leaks.is_empty(),

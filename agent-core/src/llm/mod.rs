@@ -61,6 +61,13 @@ pub struct LlmConfig {
     /// Appended verbatim to every system prompt.
     #[serde(default)]
     pub system_prompt_extra: String,
+    /// Reword the flow's prompts through [`LlmClient::rephrase`] (off by default: it costs a
+    /// model call per turn).
+    #[serde(default)]
+    pub rephrase: bool,
+    /// Write 学习问答 answers through [`LlmClient::answer`] (off by default).
+    #[serde(default)]
+    pub answers: bool,
 }
 
 fn default_timeout() -> Duration {
@@ -94,6 +101,8 @@ impl LlmConfig {
             model: model.into(),
             timeout: DEFAULT_TIMEOUT,
             system_prompt_extra: String::new(),
+            rephrase: false,
+            answers: false,
         }
     }
 }

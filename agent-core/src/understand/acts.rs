@@ -354,6 +354,22 @@ fn is_question(t: &str) -> bool {
     if core.ends_with('呢') && core.chars().count() > 2 {
         return true;
     }
+    // The spoken yes/no question that ends in the negation (`街道能帮着介绍不`, `有补贴没有`):
+    // a modal or 有 earlier in the same clause, the clause closed by 不/没/没有 (not 是: `但是
+    // 现在不` is an answer).
+    let clause = core.rsplit(['，', ',', '。', '；']).next().unwrap_or(core);
+    if let Some(head) = clause
+        .strip_suffix("没有")
+        .or_else(|| clause.strip_suffix('不'))
+        .or_else(|| clause.strip_suffix('没'))
+        && head.chars().count() >= 2
+        && !head.ends_with(['不', '没', '也', '都', '还', '就', '并'])
+        && ["能", "可以", "会", "有", "要", "行", "给", "算"]
+            .iter()
+            .any(|m| head.contains(m))
+    {
+        return true;
+    }
     let mut masked = t.to_string();
     for n in NOT_QUESTION {
         if masked.contains(n) {
@@ -487,6 +503,26 @@ mod tests {
                 Act::Inform => "inform",
             })
             .collect()
+    }
+
+    #[test]
+    fn spoken_questions_ending_in_the_negation() {
+        for t in [
+            "街道能帮着介绍不",
+            "那个……我这种情况以后找工作，街道能帮着介绍不",
+            "这个有补贴没有",
+            "材料可以晚点交不",
+        ] {
+            assert!(is_question(t), "{t}");
+        }
+        for t in [
+            "不",
+            "我想领，但是现在不",
+            "暂时还没",
+            "现在能领的都领了，别的不",
+        ] {
+            assert!(!is_question(t), "{t}");
+        }
     }
 
     #[test]
