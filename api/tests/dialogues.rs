@@ -539,3 +539,69 @@ async fn scripted_model_commands_drive_the_flows() {
         errors.join("\n")
     );
 }
+
+/// `[llm] rephrase`: the model rewords the flow's questions; a wording that changes a number
+/// is refused (the flow's own text is sent instead), and the summary before 提交 is never
+/// reworded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
+    let script = zhiban_llmsim::Script::from_json(
+        r#"{"rules": [
+            {"when": {"tools": ["cancel"]}, "reply": {"text": "好的"}},
+            {"when": {"contains": "健康状况"}, "reply": {"text": "{{last_user}}（一般3个工作日内办结）"}}
+        ], "default": {"text": "您好～{{last_user}}"}}"#,
+    )
+    .unwrap();
+    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
+        script,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
+    cfg.rephrase = true;
+    let tmp = tempfile::tempdir().unwrap();
+    let app = launch(&tmp.path().join("run"), &tmp.path().join("index"), Some(cfg)).await;
+    let base = format!("http://{}", app.addr);
+    let http = reqwest::Client::new();
+    let created: Value = http
+        .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
+        .json(&json!({"channel": "map", "metadata": {"applicant":
+            {"name": "陈晓雯", "id_type": "居民身份证", "id_number": "310104199203142629"}}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["session_id"].as_str().unwrap().to_string();
+    let mut say = async |text: &str| -> String {
+        let v: Value = http
+            .post(format!("{base}/v1/sessions/{id}/messages"))
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["reply"].as_str().unwrap_or("").to_string()
+    };
+    let r = say("9月1号").await;
+    assert!(r.starts_with("您好～") && r.contains("失业的原因"), "{r}");
+    let r = say("合同到期").await;
+    assert!(r.starts_with("您好～"), "{r}");
+    let r = say("想做仓管").await;
+    assert!(
+        r.contains("健康状况") && !r.contains("3个工作日"),
+        "a rewording that adds a number must be refused: {r}"
+    );
+    let _ = say("健康").await;
+    let r = say("要领").await;
+    assert!(r.contains("请核对") && !r.starts_with("您好～"), "{r}");
+    assert!(!r.contains("陈晓雯"), "{r}");
+    let leaks = leaks(&sim.requests());
+    assert!(leaks.is_empty(), "{leaks:?}");
+    app.stop().await;
+    sim.shutdown().await;
+}
