@@ -84,6 +84,8 @@ pub enum QaError {
 pub struct QaAgent {
     live: Arc<LiveSnapshot>,
     cfg: QaConfig,
+    /// Writes the answer from the quoted articles when `[llm] answers` is on.
+    llm: Option<crate::llm::LlmClient>,
 }
 
 /// Words that ask rather than say; they carry no evidence.
@@ -130,7 +132,20 @@ const QUESTION_WORDS: &[&str] = &[
 impl QaAgent {
     /// An agent over `live`.
     pub fn new(live: Arc<LiveSnapshot>, cfg: QaConfig) -> Self {
-        QaAgent { live, cfg }
+        QaAgent {
+            live,
+            cfg,
+            llm: None,
+        }
+    }
+
+    /// Lets a model write answers (when its config has `answers` on). Every sentence it writes
+    /// is checked against the articles it cites ([`crate::grounding`]); unsupported ones are
+    /// dropped, and with none left the extractive answer stands. Refusals, warnings and the
+    /// choice of articles stay the agent's own.
+    pub fn with_llm(mut self, llm: Option<crate::llm::LlmClient>) -> Self {
+        self.llm = llm.filter(|l| l.config().answers);
+        self
     }
 
     /// The snapshot holder.
@@ -171,7 +186,55 @@ impl QaAgent {
             .into_iter()
             .map(|h| (evidence(&analyzer, &terms, &h), h))
             .collect();
-        Ok(compose(scored, as_of, k, &self.cfg, found.snapshot))
+        let mut answer = compose(scored, as_of, k, &self.cfg, found.snapshot);
+        if let Some(llm) = &self.llm
+            && !answer.refused
+        {
+            self.generate(llm, question, as_of, &mut answer).await;
+        }
+        Ok(answer)
+    }
+
+    async fn generate(
+        &self,
+        llm: &crate::llm::LlmClient,
+        question: &str,
+        as_of: NaiveDate,
+        answer: &mut QaAnswer,
+    ) {
+        let passages: Vec<String> = answer
+            .citations
+            .iter()
+            .map(|c| {
+                format!(
+                    "《{}》{}：{}",
+                    c.title,
+                    c.article.as_deref().unwrap_or(""),
+                    c.text.as_deref().unwrap_or("").trim()
+                )
+            })
+            .collect();
+        let Ok(text) = llm.answer(question, &passages).await else {
+            return;
+        };
+        let refs: Vec<&str> = passages.iter().map(String::as_str).collect();
+        let g = crate::grounding::check(&text, &refs);
+        if !g.dropped.is_empty() {
+            tracing::info!(
+                dropped = g.dropped.len(),
+                kept = g.kept,
+                "生成答案中无依据的句子已删除"
+            );
+        }
+        if !g.is_usable() {
+            return;
+        }
+        answer.citations = g
+            .cited
+            .iter()
+            .filter_map(|&i| answer.citations.get(i).cloned())
+            .collect();
+        answer.answer = format!("根据截至 {as_of} 的政策规定：\n{}", g.text);
     }
 }
 

@@ -561,11 +561,18 @@ async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
     let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
     cfg.rephrase = true;
     let tmp = tempfile::tempdir().unwrap();
-    let app = launch(&tmp.path().join("run"), &tmp.path().join("index"), Some(cfg)).await;
+    let app = launch(
+        &tmp.path().join("run"),
+        &tmp.path().join("index"),
+        Some(cfg),
+    )
+    .await;
     let base = format!("http://{}", app.addr);
     let http = reqwest::Client::new();
     let created: Value = http
-        .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
+        .post(format!(
+            "{base}/v1/agents/unemployment_registration/sessions"
+        ))
         .json(&json!({"channel": "map", "metadata": {"applicant":
             {"name": "陈晓雯", "id_type": "居民身份证", "id_number": "310104199203142629"}}}))
         .send()
@@ -602,6 +609,64 @@ async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
     assert!(!r.contains("陈晓雯"), "{r}");
     let leaks = leaks(&sim.requests());
     assert!(leaks.is_empty(), "{leaks:?}");
+    app.stop().await;
+    sim.shutdown().await;
+}
+
+/// `[llm] answers`: the model writes the 学习问答 answer from the quoted articles; a sentence
+/// whose number the cited article does not hold is dropped, the citations shrink to the ones
+/// the kept sentences cite, and the recording holds no PII.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_answers_keep_only_sentences_their_citations_support() {
+    let script = zhiban_llmsim::Script::from_json(
+        r#"{"rules": [
+            {"when": {"contains": "【问题】"}, "reply": {"text": "照护四级的，每人每月500元[1,2,3]。照护四级的老人每人每月还可以另外领取800元[1,2,3]。"}}
+        ], "default": {"text": "好的"}}"#,
+    )
+    .unwrap();
+    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
+        script,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
+    cfg.answers = true;
+    let tmp = tempfile::tempdir().unwrap();
+    let app = launch(
+        &tmp.path().join("run"),
+        &tmp.path().join("index"),
+        Some(cfg),
+    )
+    .await;
+    let v: Value = reqwest::Client::new()
+        .post(format!("http://{}/v1/qa", app.addr))
+        .json(&json!({"question": "照护四级的老人居家社区照护补贴每月基准标准是多少", "as_of": "2026-11-15"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let answer = v["answer"].as_str().unwrap();
+    assert_eq!(v["refused"], json!(false), "{v}");
+    assert!(
+        answer.contains("每人每月500元["),
+        "the generated sentence is kept: {answer}"
+    );
+    assert!(
+        !answer.contains("800元"),
+        "an unsupported sentence is dropped: {answer}"
+    );
+    let cites = v["citations"].as_array().unwrap();
+    assert!(!cites.is_empty() && cites.len() <= 3, "{v}");
+    assert!(
+        cites
+            .iter()
+            .any(|c| c["text"].as_str().is_some_and(|t| t.contains("500元"))),
+        "{v}"
+    );
+    assert!(leaks(&sim.requests()).is_empty());
     app.stop().await;
     sim.shutdown().await;
 }

@@ -153,11 +153,11 @@ pub async fn start(
         .await
         .with_context(|| format!("打开会话库 {} 失败", opts.sessions))?;
     let flows = zhiban_agent_core::spec::builtin()?;
-    let qa = QaAgent::new(live.clone(), QaConfig::default());
     let llm = match opts.llm.clone() {
         Some(c) => Some(zhiban_agent_core::llm::LlmClient::new(c).context("[llm] 配置有误")?),
         None => None,
     };
+    let qa = QaAgent::new(live.clone(), QaConfig::default()).with_llm(llm.clone());
     let engine = Arc::new(
         Engine::new(
             flows,
