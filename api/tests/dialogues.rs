@@ -582,7 +582,7 @@ async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
         .await
         .unwrap();
     let id = created["session_id"].as_str().unwrap().to_string();
-    let mut say = async |text: &str| -> String {
+    let say = async |text: &str| -> String {
         let v: Value = http
             .post(format!("{base}/v1/sessions/{id}/messages"))
             .json(&json!({"text": text}))
