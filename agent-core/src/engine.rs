@@ -12,7 +12,7 @@
 //! idempotency key, so a crash between the case system's answer and the write replays the same
 //! case on the next confirmation instead of creating a second one.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -631,8 +631,15 @@ impl Engine {
             .map(|p| p.keys().cloned().collect());
         let mut out = Map::new();
         for (name, path) in args {
+            // `pension_certificate.issuer` fills one member of an object argument: what the
+            // flow reads (Chinese field names of a recognised material) is mapped onto the
+            // line interface's own names.
+            let (top, member) = match name.split_once('.') {
+                Some((t, m)) => (t, Some(m)),
+                None => (name.as_str(), None),
+            };
             if let Some(allowed) = &allowed
-                && !allowed.contains(name)
+                && !allowed.iter().any(|a| a == top)
             {
                 continue;
             }
@@ -640,8 +647,21 @@ impl Engine {
                 Some(lit) => Some(Value::String(lit.to_string())),
                 None => lookup(&ctx, path).cloned(),
             };
-            if let Some(v) = v.filter(|v| !v.is_null()) {
-                out.insert(name.clone(), v);
+            let Some(v) = v.filter(|v| !v.is_null()) else {
+                continue;
+            };
+            match member {
+                None => {
+                    out.insert(name.clone(), v);
+                }
+                Some(m) => {
+                    let slot = out
+                        .entry(top.to_string())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    if let Value::Object(o) = slot {
+                        o.insert(m.to_string(), v);
+                    }
+                }
             }
         }
         Value::Object(out)
@@ -1820,6 +1840,20 @@ impl Engine {
         match st.input_type {
             Some(InputType::Date) => match dates::parse_date(text, today) {
                 Parsed::Value(d) => {
+                    // The parser reads a month and day without a year as the latest one past.
+                    // When the next one is nearer (`11月20号` on 11-15 is five days on, not a
+                    // year ago), that is what the resident meant: a field that may not lie
+                    // ahead refuses it rather than filing a date a year old.
+                    let d = match d.with_year(d.year() + 1) {
+                        Some(next)
+                            if d < today
+                                && !mentions_year(text)
+                                && (next - today) < (today - d) =>
+                        {
+                            next
+                        }
+                        _ => d,
+                    };
                     if st.not_future && d > today {
                         FieldParse::Invalid(format!("{}不能晚于今天（{today}）。", st.id))
                     } else {
@@ -2262,6 +2296,17 @@ fn fingerprint(v: &Value) -> String {
     let text = v.to_string();
     let h = zhiban_pii::sm3_hex(text.as_bytes());
     h[..32.min(h.len())].to_string()
+}
+
+/// The text names a year (`2026年`, `去年`, `26.11.20`), so a date read from it keeps its year.
+fn mentions_year(text: &str) -> bool {
+    text.contains('年') || {
+        let digits: Vec<usize> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .map(str::len)
+            .collect();
+        digits.iter().any(|&n| n == 4 || n == 8) || text.matches(['.', '-', '/']).count() >= 2
+    }
 }
 
 #[cfg(test)]
