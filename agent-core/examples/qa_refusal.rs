@@ -89,7 +89,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut t = Tally::default();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             let row: Row = serde_json::from_str(line)?;
-            let as_of = row.as_of.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let as_of = row
+                .as_of
+                .unwrap_or_else(|| chrono::Local::now().date_naive());
             let req = QaRequest {
                 question: row.question.clone(),
                 as_of: Some(as_of),
@@ -98,12 +100,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ans = rt.block_on(agent.answer(&req, as_of))?;
             let cited = ans.citations.iter().any(|c| {
                 row.gold.iter().any(|g| {
-                    g.source_file == c.source_file
+                    g.source_file.trim_start_matches("policies/")
+                        == c.source_file.trim_start_matches("policies/")
                         && (g.article.is_none() || g.article == c.article)
                 })
             });
-            let wrong;
-            if row.answerable {
+            let wrong = if row.answerable {
                 t.answerable += 1;
                 if ans.refused {
                     t.wrongly_refused += 1;
@@ -111,12 +113,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     t.answered += 1;
                     t.gold_cited += usize::from(cited);
                 }
-                wrong = ans.refused || !cited;
+                ans.refused || !cited
             } else {
                 t.unanswerable += 1;
                 t.correctly_refused += usize::from(ans.refused);
-                wrong = !ans.refused;
-            }
+                !ans.refused
+            };
             if verbose >= 2 || (verbose == 1 && wrong) {
                 let top: Vec<String> = ans
                     .citations
@@ -129,6 +131,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         )
                     })
                     .collect();
+                let why: String = if ans.refused {
+                    ans.answer.chars().take(24).collect()
+                } else {
+                    top.join(" ")
+                };
                 println!(
                     "  {} {} {} ev={:.3} {} | {}",
                     if wrong { "✗" } else { "✓" },
@@ -136,7 +143,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     if ans.refused { "REFUSED" } else { "answered" },
                     ans.evidence,
                     row.question,
-                    top.join(" ")
+                    why
                 );
             }
         }
