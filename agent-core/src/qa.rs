@@ -192,16 +192,23 @@ impl QaAgent {
         }
     }
 
-    fn title_stats(&self, snap: &zhiban_knowledge::Snapshot) -> Arc<TitleStats> {
-        let mut slot = self.titles.lock().unwrap_or_else(|e| e.into_inner());
-        match &*slot {
-            Some(t) if t.snapshot == snap.id() => t.clone(),
-            _ => {
-                let t = Arc::new(TitleStats::of(snap));
-                *slot = Some(t.clone());
-                t
+    /// The title statistics of `snap`, built once per snapshot on the blocking pool (a pass
+    /// over every document must not hold an async worker, nor the lock while it runs).
+    async fn title_stats(&self, snap: &zhiban_knowledge::Snapshot) -> Arc<TitleStats> {
+        {
+            let slot = self.titles.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(t) = slot.as_ref().filter(|t| t.snapshot == snap.id()) {
+                return t.clone();
             }
         }
+        let owned = snap.clone();
+        let t = match tokio::task::spawn_blocking(move || TitleStats::of(&owned)).await {
+            Ok(t) => Arc::new(t),
+            Err(_) => Arc::new(TitleStats::of(snap)),
+        };
+        let mut slot = self.titles.lock().unwrap_or_else(|e| e.into_inner());
+        *slot = Some(t.clone());
+        t
     }
 
     /// Lets a model write answers (when its config has `answers` on). Every sentence it writes
@@ -251,7 +258,7 @@ impl QaAgent {
             .into_iter()
             .map(|h| (evidence(&analyzer, &terms, &h), h))
             .collect();
-        let titles = self.title_stats(&snap);
+        let titles = self.title_stats(&snap).await;
         // The subject as the question puts it, and as the snapshot's alias dictionary names it
         // (失业金 → 失业保险金).
         let expansion = found
