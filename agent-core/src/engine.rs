@@ -1271,6 +1271,14 @@ impl Engine {
 
     /// One turn through the model: `None` means "use the deterministic path" (no model, an
     /// error, no valid command, or a command whose value the field's parser refuses).
+    /// The plaintext names the guard must refuse to send (the applicant's).
+    async fn known_names(&self, s: &Session) -> Vec<String> {
+        self.applicant_name_plain(s)
+            .await
+            .map(|n| vec![n.to_string()])
+            .unwrap_or_default()
+    }
+
     /// Several uploads in one message while the flow waits for one material: the model's
     /// `attach` says which upload is that material (`这张是劳动合同，另一张是工资单`), and it is
     /// put first, where the deterministic path takes it from. The model sees only each upload's
@@ -1305,11 +1313,7 @@ impl Engine {
             filled: BTreeMap::new(),
             last_reply: String::new(),
             today: s.as_of,
-            known_names: self
-                .applicant_name_plain(s)
-                .await
-                .map(|n| vec![n.to_string()])
-                .unwrap_or_default(),
+            known_names: self.known_names(s).await,
         };
         let Ok(cmds) = llm.commands(&ctx, &text).await else {
             return;
@@ -1367,11 +1371,7 @@ impl Engine {
                 .collect(),
             last_reply,
             today: s.as_of,
-            known_names: self
-                .applicant_name_plain(s)
-                .await
-                .map(|n| vec![n.to_string()])
-                .unwrap_or_default(),
+            known_names: self.known_names(s).await,
         };
         let cmds = match llm.commands(&ctx, sealed).await {
             Ok(c) => c,

@@ -13,6 +13,8 @@
 
 use std::collections::BTreeSet;
 
+use zhiban_knowledge::analysis::is_cjk;
+
 /// Share of a sentence's bigrams that its cited passages must contain.
 pub const MIN_SUPPORT: f32 = 0.6;
 
@@ -199,10 +201,6 @@ fn citations(sentence: &str) -> (String, Vec<usize>) {
     (body, marks)
 }
 
-fn is_han(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}')
-}
-
 fn is_cn_digit(c: char) -> bool {
     "〇零一二三四五六七八九十百千万".contains(c)
 }
@@ -219,7 +217,7 @@ fn bigrams(text: &str) -> BTreeSet<String> {
     let norm = crate::understand::normalize(text);
     let han: Vec<char> = norm
         .chars()
-        .filter(|c| is_han(*c) && !FILLER.contains(c))
+        .filter(|c| is_cjk(*c) && !FILLER.contains(c))
         .collect();
     let mut out: BTreeSet<String> = han.windows(2).map(|w| w.iter().collect()).collect();
     if han.len() == 1 {

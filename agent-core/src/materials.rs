@@ -178,7 +178,7 @@ fn ascii_digits(s: &str) -> String {
 }
 
 fn is_han(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3400}'..='\u{4dbf}' | '（' | '）')
+    zhiban_knowledge::analysis::is_cjk(c) || matches!(c, '（' | '）')
 }
 
 /// An amount as OCR printed it: separators anywhere, the decimal point (if any) being the last

@@ -552,21 +552,7 @@ async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
         ], "default": {"text": "您好～{{last_user}}"}}"#,
     )
     .unwrap();
-    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
-        script,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
-    cfg.rephrase = true;
-    let tmp = tempfile::tempdir().unwrap();
-    let app = launch(
-        &tmp.path().join("run"),
-        &tmp.path().join("index"),
-        Some(cfg),
-    )
-    .await;
+    let (sim, app, _tmp) = with_model(script, |c| c.rephrase = true).await;
     let base = format!("http://{}", app.addr);
     let http = reqwest::Client::new();
     let created: Value = http
@@ -624,21 +610,7 @@ async fn generated_answers_keep_only_sentences_their_citations_support() {
         ], "default": {"text": "好的"}}"#,
     )
     .unwrap();
-    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
-        script,
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
-    cfg.answers = true;
-    let tmp = tempfile::tempdir().unwrap();
-    let app = launch(
-        &tmp.path().join("run"),
-        &tmp.path().join("index"),
-        Some(cfg),
-    )
-    .await;
+    let (sim, app, _tmp) = with_model(script, |c| c.answers = true).await;
     let v: Value = reqwest::Client::new()
         .post(format!("http://{}/v1/qa", app.addr))
         .json(&json!({"question": "照护四级的老人居家社区照护补贴每月基准标准是多少", "as_of": "2026-11-15"}))
@@ -669,4 +641,28 @@ async fn generated_answers_keep_only_sentences_their_citations_support() {
     assert!(leaks(&sim.requests()).is_empty());
     app.stop().await;
     sim.shutdown().await;
+}
+
+/// One service over its own temporary directory, with the scripted model `script` configured
+/// as `tweak` sets it.
+async fn with_model(
+    script: zhiban_llmsim::Script,
+    tweak: impl FnOnce(&mut zhiban_agent_core::llm::LlmConfig),
+) -> (zhiban_llmsim::Server, Running, tempfile::TempDir) {
+    let sim = zhiban_llmsim::start(zhiban_llmsim::Config {
+        script,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut cfg = zhiban_agent_core::llm::LlmConfig::new(sim.base_url(), "test-key", "zhiban-sim");
+    tweak(&mut cfg);
+    let tmp = tempfile::tempdir().unwrap();
+    let app = launch(
+        &tmp.path().join("run"),
+        &tmp.path().join("index"),
+        Some(cfg),
+    )
+    .await;
+    (sim, app, tmp)
 }

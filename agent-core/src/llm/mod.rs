@@ -433,11 +433,21 @@ impl LlmClient {
         reply: &str,
         known_names: &[&str],
     ) -> Result<String, LlmError> {
+        self.tracked("rephrase", self.rephrase_inner(reply, known_names))
+            .await
+    }
+
+    /// Counts one call and its outcome, and logs a failure (the error holds no PII).
+    async fn tracked<T>(
+        &self,
+        what: &'static str,
+        call: impl std::future::Future<Output = Result<T, LlmError>>,
+    ) -> Result<T, LlmError> {
         self.counters.calls.fetch_add(1, Ordering::Relaxed);
-        let r = self.rephrase_inner(reply, known_names).await;
+        let r = call.await;
         self.counters.count(&r);
         if let Err(e) = &r {
-            tracing::info!(error = %e, "LLM rephrase failed");
+            tracing::info!(error = %e, call = what, "LLM call failed");
         }
         r
     }
@@ -450,21 +460,7 @@ impl LlmClient {
             Out::System(prompt::rephrase_system(&self.cfg.system_prompt_extra)),
             Out::User(reply.to_owned()),
         ];
-        let (messages, allowed) = checked(out, known_names)?;
-        let request = CreateChatCompletionRequest {
-            model: self.cfg.model.clone(),
-            messages,
-            temperature: Some(0.3),
-            ..Default::default()
-        };
-        let response = self.send(request).await?;
-        let text = response
-            .choices
-            .into_iter()
-            .next()
-            .and_then(|c| c.message.content)
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(LlmError::Empty)?;
+        let (text, allowed) = self.text_completion(out, known_names, 0.3).await?;
         let text = guard::inbound(text.trim(), &allowed)
             .map_err(|_| LlmError::Rephrase("含有未签发的加密标记"))?;
         keeps_facts(reply, &text)?;
@@ -479,13 +475,8 @@ impl LlmClient {
     /// [`LlmError::Guard`] when a passage or the question holds plaintext PII; [`LlmError::Empty`]
     /// for no text; the endpoint's failures.
     pub async fn answer(&self, question: &str, passages: &[String]) -> Result<String, LlmError> {
-        self.counters.calls.fetch_add(1, Ordering::Relaxed);
-        let r = self.answer_inner(question, passages).await;
-        self.counters.count(&r);
-        if let Err(e) = &r {
-            tracing::info!(error = %e, "LLM answer failed");
-        }
-        r
+        self.tracked("answer", self.answer_inner(question, passages))
+            .await
     }
 
     async fn answer_inner(&self, question: &str, passages: &[String]) -> Result<String, LlmError> {
@@ -497,11 +488,23 @@ impl LlmClient {
             Out::System(prompt::answer_system(&self.cfg.system_prompt_extra)),
             Out::User(user),
         ];
-        let (messages, allowed) = checked(out, &[])?;
+        let (text, allowed) = self.text_completion(out, &[], 0.0).await?;
+        guard::inbound(text.trim(), &allowed).map_err(|_| LlmError::Malformed)
+    }
+
+    /// One guarded chat call answered with text (no tools): the text, and the tokens the
+    /// request carried (the only ones the answer may hold).
+    async fn text_completion(
+        &self,
+        out: Vec<Out>,
+        known_names: &[&str],
+        temperature: f32,
+    ) -> Result<(String, BTreeSet<String>), LlmError> {
+        let (messages, allowed) = checked(out, known_names)?;
         let request = CreateChatCompletionRequest {
             model: self.cfg.model.clone(),
             messages,
-            temperature: Some(0.0),
+            temperature: Some(temperature),
             ..Default::default()
         };
         let response = self.send(request).await?;
@@ -512,7 +515,7 @@ impl LlmClient {
             .and_then(|c| c.message.content)
             .filter(|t| !t.trim().is_empty())
             .ok_or(LlmError::Empty)?;
-        guard::inbound(text.trim(), &allowed).map_err(|_| LlmError::Malformed)
+        Ok((text, allowed))
     }
 
     async fn send(
