@@ -89,18 +89,6 @@ pub fn top_label(label: &str) -> &str {
     }
 }
 
-/// Number of top-level units: each 第X条, or each 一、 item however many （一）
-/// chunks it was split into. The scorer uses `Document::article_count` (leaf
-/// chunks); this is the alternative count some gold lines use.
-pub fn top_level_units(doc: &Document) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    doc.chunks
-        .iter()
-        .filter_map(|c| c.article.as_deref())
-        .filter(|a| seen.insert(top_label(a)))
-        .count()
-}
-
 fn matches_file(doc_file: &str, gold_file: &str) -> bool {
     doc_file == gold_file
         || gold_file.ends_with(&format!("/{doc_file}"))
@@ -200,8 +188,7 @@ mod tests {
                 (Some("二、（二）".into()), vec![], "c".into()),
             ],
         );
-        assert_eq!(top_level_units(&doc), 2);
-        assert_eq!(doc.article_count(), 3);
+        assert_eq!(doc.article_count(), 2);
     }
 
     #[test]

@@ -109,6 +109,26 @@ const CHROME_WORDS: &[&str] = &[
     "访问量",
 ];
 
+/// `发布日期：2025-03-14` out of a chrome line (`发布时间：2025-03-14 10:20 来源：… 浏览次数：…`).
+fn page_date(line: &str) -> Option<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        crate::re(
+            r"(发布日期|发布时间|发文日期|公布日期|成文日期|印发日期)\s*[：:]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)",
+        )
+    });
+    let c = RE.captures(line)?;
+    Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
+/// `来源：上海市民政局` out of a chrome line (the body a 解读 or 问答 page comes from).
+fn page_source(line: &str) -> Option<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        crate::re(r"(来源|信息来源|发布机构)\s*[：:]\s*([\p{Han}、（）]{3,40}?)(?:\s|$|浏览|点击|字号|【|\|)")
+    });
+    let c = RE.captures(line)?;
+    Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
+}
+
 fn is_chrome_line(line: &str) -> bool {
     let t = line.trim();
     if t.is_empty() {
@@ -263,11 +283,20 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
         .unwrap_or_else(|| doc.root_element());
     let mut raw = String::new();
     walk(root, &mut raw);
-    let mut lines: Vec<String> = raw
+    let all: Vec<String> = raw
         .lines()
         .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !is_chrome_line(l))
         .collect();
+    // The page's 发布日期 often shares a line with 浏览次数 or 打印本页, or sits below the
+    // text: keep it, as a labelled line near the top where the metadata reader looks.
+    let page_date = all.iter().find_map(|l| page_date(l));
+    let page_source = all.iter().find_map(|l| page_source(l));
+    let mut lines: Vec<String> = all.into_iter().filter(|l| !is_chrome_line(l)).collect();
+    for found in [page_source, page_date].into_iter().flatten() {
+        if !lines.iter().take(40).any(|l| l.contains(&found)) {
+            lines.insert(0, found);
+        }
+    }
     if let Some(t) = &title
         && !lines
             .iter()
@@ -298,6 +327,17 @@ mod tests {
 <table><tr><th>项目</th><th>标准</th></tr><tr><td>失业保险金</td><td>2175元</td></tr></table></div></div>
 <div class="sidebar">相关链接</div>
 <div class="footer">版权所有 上海市人力资源和社会保障局 沪ICP备12345678号</div></body></html>"#;
+
+    #[test]
+    fn page_date_survives_its_chrome_line() {
+        let html = r#"<html><body><div class="nav">首页 &gt; 政务公开</div><h1>关于做好助餐服务补贴工作的通知</h1>
+<div class="meta"><span>发布时间：</span>2025-03-14 10:20 <span>来源：上海市徐汇区民政局</span> 浏览次数：1024 打印本页</div>
+<div id="zoom"><p>一、对象</p><p>甲。</p><p>二、标准</p><p>乙。</p></div></body></html>"#;
+        let t = html_to_text(html).unwrap();
+        assert!(t.text.contains("发布时间：2025-03-14"), "{}", t.text);
+        assert!(t.text.contains("来源：上海市徐汇区民政局"), "{}", t.text);
+        assert!(!t.text.contains("浏览次数"), "{}", t.text);
+    }
 
     #[test]
     fn keeps_content_drops_chrome() {

@@ -19,7 +19,9 @@
 #![warn(missing_docs)]
 
 pub mod articles;
+pub mod bodies;
 pub mod clean;
+pub mod cover;
 pub mod dates;
 pub mod docnum;
 pub mod docx;

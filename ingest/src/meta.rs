@@ -7,6 +7,8 @@ use chrono::NaiveDate;
 use regex::Regex;
 use zhiban_knowledge::{Level, Status};
 
+use crate::bodies::Bodies;
+use crate::cover::{CoverKind, find_cover, issued_inner};
 use crate::dates::{add_years_minus_day, find_dates, is_date_line, parse_date};
 use crate::docnum::{
     find_doc_numbers, issuer_from_doc_number, looks_like_doc_number_line, normalize_doc_number,
@@ -46,6 +48,8 @@ pub type MetaWarning = (Option<usize>, String);
 pub struct Hints {
     /// Title as given by the container format.
     pub title: Option<String>,
+    /// Issuing bodies known by name (default: the embedded table).
+    pub bodies: Option<std::sync::Arc<Bodies>>,
 }
 
 #[derive(Debug, Default)]
@@ -86,6 +90,9 @@ const FIELD_KEYS: &[(&str, &[&str])] = &[
             "发布机关",
             "发文机构",
             "主办单位",
+            "联合发文",
+            "联合发文单位",
+            "联合发文机关",
         ],
     ),
     ("source", &["来源", "信息来源"]),
@@ -127,10 +134,14 @@ fn set_labeled(l: &mut Labeled, field: &str, value: &str) {
             })
         }
         "issuer" => {
-            l.issuer = l
-                .issuer
-                .take()
-                .or(Some(v.split_whitespace().collect::<Vec<_>>().join("、")))
+            l.issuer = l.issuer.take().or_else(|| {
+                Some(
+                    Bodies::embedded()
+                        .split(v)
+                        .map(|b| b.join("、"))
+                        .unwrap_or_else(|| v.split_whitespace().collect::<Vec<_>>().join("、")),
+                )
+            })
         }
         "source" => l.source = l.source.take().or(Some(v.to_string())),
         "written" => l.written = l.written.or(parse_date(v)),
@@ -311,11 +322,22 @@ fn is_skippable_head_line(line: &str) -> bool {
         || t.starts_with("签发")
 }
 
-fn title_from_head(head: &[&str]) -> Option<String> {
+fn title_from_head(bodies: &Bodies, head: &[&str]) -> Option<String> {
     let mut group: Vec<&str> = Vec::new();
     for (i, line) in head.iter().enumerate() {
         let t = line.trim();
         if group.is_empty() {
+            // 版头 issuers (one per line, or with 文件): part of the title only when the title's
+            // 关于 follows on the next line.
+            if bodies.split(t.trim_end_matches("文件")).is_some() {
+                if head
+                    .get(i + 1)
+                    .is_some_and(|n| n.trim_start().starts_with("关于"))
+                {
+                    group.push(t);
+                }
+                continue;
+            }
             if is_skippable_head_line(t)
                 || t.starts_with("根据")
                 || t.ends_with('。')
@@ -361,59 +383,22 @@ fn continues_title(first: &str, next: &str) -> bool {
     opened || matches!(n, "（试行）" | "(试行)" | "（修订）" | "（暂行）")
 }
 
-const ORG_SUFFIXES: &[&str] = &[
-    "人民政府",
-    "办公厅",
-    "办公室",
-    "局",
-    "委员会",
-    "委",
-    "厅",
-    "部",
-    "院",
-    "署",
-    "联合会",
-    "总会",
-    "中心",
-    "协会",
-    "常务委员会",
-    "公司",
-    "银行",
-    "法院",
-    "检察院",
-    "分局",
-    "管理处",
-    "政府",
-    "总局",
-    "馆",
-    "所",
-    "站",
-];
-
-fn looks_like_org(s: &str) -> bool {
-    let t = s.trim();
-    let n = t.chars().count();
-    (3..=30).contains(&n)
-        && ORG_SUFFIXES.iter().any(|x| t.ends_with(x))
-        && t.chars()
-            .all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c) || "（）()".contains(c))
+fn split_orgs(bodies: &Bodies, line: &str) -> Option<Vec<String>> {
+    bodies.split(line)
 }
 
-fn split_orgs(line: &str) -> Option<Vec<String>> {
-    let parts: Vec<&str> = line
-        .split(|c: char| c.is_whitespace() || c == '、')
-        .filter(|p| !p.is_empty())
-        .collect();
-    if !parts.is_empty() && parts.iter().all(|p| looks_like_org(p)) {
-        Some(parts.iter().map(|p| p.to_string()).collect())
-    } else {
-        None
-    }
+/// A line that holds only a seal or signature placeholder (（印章）), skipped in a 落款.
+fn is_seal_line(line: &str) -> bool {
+    let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    !t.is_empty()
+        && ["（印章）", "(印章)", "【印章】", "[印章]", "（盖章）", "(盖章)", "印章", "（章）", "（公章）"]
+            .iter()
+            .any(|m| t.replace(m, "").is_empty())
 }
 
 /// Finds the signature block: issuer lines directly above (or beside) the 成文
 /// date near the end. Returns (issuers, date, line index of the date).
-fn signature(lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) {
+fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) {
     let n = lines.len();
     let from = n.saturating_sub(14);
     for i in (from..n).rev() {
@@ -427,9 +412,9 @@ fn signature(lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) 
                 [one]
                     if t[one.end..].trim().is_empty()
                         && one.start > 0
-                        && split_orgs(&t[..one.start]).is_some() =>
+                        && split_orgs(bodies, &t[..one.start]).is_some() =>
                 {
-                    let orgs = split_orgs(&t[..one.start]).unwrap_or_default();
+                    let orgs = split_orgs(bodies, &t[..one.start]).unwrap_or_default();
                     return (orgs, one.date, Some(i));
                 }
                 _ => None,
@@ -441,10 +426,10 @@ fn signature(lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) 
             while j > 0 && orgs.len() < 6 {
                 j -= 1;
                 let l = lines[j].trim();
-                if l.is_empty() {
+                if l.is_empty() || is_seal_line(l) {
                     continue;
                 }
-                match split_orgs(l) {
+                match split_orgs(bodies, l) {
                     Some(mut o) => {
                         o.append(&mut orgs);
                         orgs = o;
@@ -457,8 +442,8 @@ fn signature(lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) 
     }
     // No date line: trailing org lines alone.
     let mut orgs = Vec::new();
-    for l in lines.iter().rev().take(3) {
-        if let Some(mut o) = split_orgs(l) {
+    for l in lines.iter().rev().filter(|l| !is_seal_line(l)).take(3) {
+        if let Some(mut o) = split_orgs(bodies, l) {
             o.append(&mut orgs);
             orgs = o;
         } else if !orgs.is_empty() {
@@ -532,6 +517,34 @@ fn publication_note_date(line: &str) -> Option<NaiveDate> {
         }
     }
     None
+}
+
+/// The date of the current text in a 题注 that records a history (（2010年…通过 根据2016年…
+/// 第一次修正 2023年…修订）): the latest date followed by 修正 / 修订 / 公布 in its clause.
+fn revision_note_date(line: &str) -> Option<NaiveDate> {
+    revision_note(line).map(|(d, _)| d)
+}
+
+/// The latest clause of a history 题注: its date and the 文号 it names (令第19号修订).
+fn revision_note(line: &str) -> Option<(NaiveDate, Option<String>)> {
+    let t = line.trim();
+    if !t.starts_with(['（', '(']) || !(t.contains("修正") || t.contains("修订")) {
+        return None;
+    }
+    let found = find_dates(t);
+    found
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            let end = found.get(i + 1).map_or(t.len(), |n| n.start);
+            let clause = &t[f.end..end];
+            let d = f.date?;
+            ["修正", "修订", "公布", "修改"]
+                .iter()
+                .any(|w| clause.contains(w))
+                .then(|| (d, find_doc_numbers(clause).first().map(|n| n.number.clone())))
+        })
+        .max_by_key(|(d, _)| *d)
 }
 
 fn effective_from_text(text: &str, published: Option<NaiveDate>) -> Option<NaiveDate> {
@@ -751,6 +764,8 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         .filter(|l| !l.trim().is_empty())
         .collect();
     let head = head_lines(&nonempty);
+    let bodies = hints.bodies.clone().unwrap_or_else(Bodies::embedded);
+    let cover = find_cover(&nonempty);
     let labeled = labeled_fields(&nonempty.iter().take(40).copied().collect::<Vec<_>>());
 
     for (i, l) in lines.iter().enumerate() {
@@ -770,32 +785,67 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
             .map(|f| f.number)
     });
 
-    let title = hints
+    // The title as the file states it; a promulgating cover's title is the cover's, and the
+    // file's title is then the inner document's name.
+    let stated_title = hints
         .title
         .as_deref()
         .map(clean_title)
         .filter(|t| !t.is_empty())
         .or_else(|| labeled.title.as_deref().map(clean_title))
-        .or_else(|| title_from_head(&head));
+        .or_else(|| title_from_head(&bodies, &head));
+    let title = cover
+        .as_ref()
+        .map(|c| clean_title(&c.title))
+        .or_else(|| {
+            stated_title
+                .as_deref()
+                .map(|t| issued_inner(t).map(|n| clean_title(&n)).unwrap_or_else(|| t.to_string()))
+        });
 
-    let (sig_orgs, sig_date, _) = signature(&nonempty);
-    let title_orgs = title.as_deref().and_then(|t| {
+    // The 落款 of a cover stands before the inner document, not at the end of the file.
+    let sig_zone = match cover.as_ref().and_then(|c| c.inner_start) {
+        Some(k) if k > 0 => &nonempty[..k],
+        _ => &nonempty[..],
+    };
+    // Some files print the cover's 落款 after the inner document instead.
+    let (sig_orgs, sig_date, _) = match signature(&bodies, sig_zone) {
+        (o, None, _) if o.is_empty() && sig_zone.len() < nonempty.len() => {
+            signature(&bodies, &nonempty)
+        }
+        found => found,
+    };
+    let title_orgs = stated_title.as_deref().and_then(|t| {
         let i = t.find("关于")?;
-        let pre = &t[..i];
-        let orgs: Vec<String> = pre
-            .split(|c: char| c.is_whitespace() || c == '、')
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect();
-        (!orgs.is_empty() && orgs.iter().all(|o| looks_like_org(o))).then_some(orgs)
+        bodies.split(&t[..i])
     });
-    let issuer = labeled
-        .issuer
-        .clone()
+    // 版头 issuers printed one per line above the title (…文件 on the last of them).
+    let header_orgs: Vec<String> = head
+        .iter()
+        .take_while(|l| {
+            let t = l.trim().trim_end_matches("文件").trim();
+            !t.is_empty() && bodies.split(t).is_some()
+        })
+        .flat_map(|l| bodies.split(l.trim().trim_end_matches("文件")).unwrap_or_default())
+        .collect();
+    let cover_issuer = cover
+        .as_ref()
+        .filter(|c| matches!(c.kind, CoverKind::Order | CoverKind::Announcement))
+        .and_then(|c| c.issuer.clone());
+    let issuer = cover_issuer
+        .or_else(|| labeled.issuer.clone())
         .or_else(|| (!sig_orgs.is_empty()).then(|| sig_orgs.join("、")))
+        .or_else(|| (header_orgs.len() >= 2).then(|| header_orgs.join("、")))
         .or_else(|| title_orgs.map(|o| o.join("、")))
+        .or_else(|| (!header_orgs.is_empty()).then(|| header_orgs.join("、")))
         .or_else(|| doc_number.as_deref().and_then(issuer_from_doc_number))
-        .or_else(|| labeled.source.clone().filter(|s| looks_like_org(s)));
+        .or_else(|| {
+            labeled
+                .source
+                .as_deref()
+                .and_then(|s| bodies.split(s))
+                .map(|b| b.join("、"))
+        });
 
     // 成文 date: labelled, signature, a 公布/通过 note in the head, a date line in
     // the head, then the page's 发布日期.
@@ -807,6 +857,7 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         .written
         .or(sig_date)
         .or(head_date_line)
+        .or_else(|| head.iter().find_map(|l| revision_note_date(l)))
         .or_else(|| head.iter().find_map(|l| publication_note_date(l)))
         .or_else(|| {
             head.iter()
@@ -857,6 +908,19 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
                 })
             })
         });
+
+    // A 文号 read from a history 题注 is the current text's: the latest revision's.
+    let doc_number = match head.iter().find_map(|l| revision_note(l).map(|r| (l, r))) {
+        Some((line, (_, Some(latest))))
+            if labeled.doc_number.is_none()
+                && doc_number
+                    .as_deref()
+                    .is_some_and(|n| find_doc_numbers(line).iter().any(|f| f.number == n)) =>
+        {
+            Some(latest)
+        }
+        _ => doc_number,
+    };
 
     // OCR misreads the first character of a 文号 (沪 → 六): repair it only when the
     // signature names exactly the issuer the repaired prefix stands for.
@@ -1059,14 +1123,77 @@ mod tests {
     }
 
     #[test]
+    fn order_cover_gives_number_issuer_and_date_and_the_rule_its_title() {
+        let text = "上海市人民政府令\n第12号\n《上海市社区托育服务管理办法》已经2025年3月3日市政府第80次常务会议通过，现予公布，自2025年5月1日起施行。\n市长　某某某\n2025年3月10日\n上海市社区托育服务管理办法\n第一章　总则\n第一条　为了规范社区托育服务，制定本办法。\n第二条　本办法适用于本市。\n第三十条　本办法自2025年5月1日起施行。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("上海市社区托育服务管理办法"));
+        assert_eq!(f.doc_number.as_deref(), Some("上海市人民政府令第12号"));
+        assert_eq!(f.issuer.as_deref(), Some("上海市人民政府"));
+        assert_eq!(f.level, Some(Level::GovernmentRule));
+        assert_eq!(f.published, Some(d("2025-03-10")));
+        assert_eq!(f.effective, Some(d("2025-05-01")));
+    }
+
+    #[test]
+    fn announcement_cover_of_a_regulation() {
+        let text = "上海市人民代表大会常务委员会公告\n［十六届］第20号\n《上海市养老服务条例》已由上海市第十六届人民代表大会常务委员会第十次会议于2024年6月20日修订通过，现予公布，自2024年9月1日起施行。\n上海市人民代表大会常务委员会\n2024年6月20日\n上海市养老服务条例\n（2020年12月30日上海市第十五届人民代表大会常务委员会第二十八次会议通过 2024年6月20日上海市第十六届人民代表大会常务委员会第十次会议修订）\n第一条　为了……\n第二条　……";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("上海市养老服务条例"));
+        assert_eq!(
+            f.doc_number.as_deref(),
+            Some("上海市人民代表大会常务委员会公告〔十六届〕第20号")
+        );
+        assert_eq!(f.issuer.as_deref(), Some("上海市人民代表大会常务委员会"));
+        assert_eq!(f.level, Some(Level::LocalRegulation));
+        assert_eq!(f.published, Some(d("2024-06-20")));
+        assert_eq!(f.effective, Some(d("2024-09-01")));
+    }
+
+    #[test]
+    fn issuance_cover_signed_before_the_inner_rule() {
+        let text = "上海市民政局上海市财政局上海市残疾人联合会\n关于印发《上海市困难残疾人临时救助办法》的通知\n沪民规〔2025〕4号\n各区民政局、财政局、残联：\n现将《上海市困难残疾人临时救助办法》印发给你们，请认真贯彻执行。\n上海市民政局\n（印章）\n上海市财政局\n（印章）\n上海市残疾人联合会\n（印章）\n2025年2月1日\n上海市困难残疾人临时救助办法\n第一条　为了……\n第二条　……\n第十条　本办法自2025年3月1日起施行，有效期至2030年2月28日。\n抄送：市政府办公厅。\n上海市民政局办公室　2025年2月3日印发";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("上海市困难残疾人临时救助办法"));
+        assert_eq!(f.doc_number.as_deref(), Some("沪民规〔2025〕4号"));
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市民政局、上海市财政局、上海市残疾人联合会")
+        );
+        assert_eq!(f.published, Some(d("2025-02-01")));
+        assert_eq!(f.effective, Some(d("2025-03-01")));
+        assert_eq!(f.expires, Some(d("2030-02-28")));
+    }
+
+    #[test]
+    fn header_issuers_one_per_line_and_ocr_joined_signature() {
+        let text = "上海市卫生健康委员会\n上海市财政局\n上海市医疗保障局\n文件\n沪卫规〔2025〕9号\n关于做好家庭医生签约服务费结算工作的通知\n各区卫生健康委：\n一、总体要求\n甲。\n二、结算\n乙。\n上海市卫生健康委员会”上海市财政局“上海市医疗保障局\n2025年4月8日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(
+            f.title.as_deref(),
+            Some("关于做好家庭医生签约服务费结算工作的通知")
+        );
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市卫生健康委员会、上海市财政局、上海市医疗保障局")
+        );
+        assert_eq!(f.published, Some(d("2025-04-08")));
+    }
+
+    #[test]
+    fn revised_text_is_dated_by_its_latest_revision() {
+        let text = "上海市计划生育奖励与补助办法\n（2004年4月15日上海市人民政府令第19号发布 根据2010年12月20日上海市人民政府令第52号第一次修正 2021年11月10日上海市人民政府令第60号修订）\n第一条　为了……\n第二条　……";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.published, Some(d("2021-11-10")));
+        assert_eq!(f.doc_number.as_deref(), Some("上海市人民政府令第60号"));
+    }
+
+    #[test]
     fn number_first_layout_and_validity_ranges() {
         let text = "沪府规〔2023〕7号\n\n上海市人民政府关于印发《上海市某某补贴办法（试行）》的通知\n各区人民政府：\n现将办法印发给你们。\n一、范围\n甲。\n二、期限\n本办法有效期自2023年6月1日至2025年5月31日。\n上海市人民政府\n2023年5月20日";
         let (f, _) = extract_policy(text, &Hints::default());
         assert_eq!(f.doc_number.as_deref(), Some("沪府规〔2023〕7号"));
-        assert_eq!(
-            f.title.as_deref(),
-            Some("上海市人民政府关于印发《上海市某某补贴办法（试行）》的通知")
-        );
+        // The cover promulgates the 办法: the document is the 办法.
+        assert_eq!(f.title.as_deref(), Some("上海市某某补贴办法（试行）"));
         assert_eq!(f.issuer.as_deref(), Some("上海市人民政府"));
         assert_eq!(f.expires, Some(d("2025-05-31")));
         let (f, _) = extract_policy(
@@ -1104,6 +1231,7 @@ mod tests {
             title: Some(
                 "关于做好育儿补贴发放工作的通知（沪卫规〔2025〕2号）_上海市卫生健康委员会".into(),
             ),
+            bodies: None,
         };
         let (f, _) = extract_policy("正文", &h);
         assert_eq!(f.title.as_deref(), Some("关于做好育儿补贴发放工作的通知"));

@@ -46,6 +46,9 @@ pub struct IngestOptions {
     pub threads: usize,
     /// Optional progress callback.
     pub progress: Option<ProgressFn>,
+    /// Issuing bodies known by name; `None` is the embedded table, which [`ingest_folder`]
+    /// extends with a `bodies.txt` at the source folder's root.
+    pub bodies: Option<Arc<crate::bodies::Bodies>>,
     /// For tests only: runs before each file is parsed, e.g. to inject a panic the way a
     /// reader would. `None` in every real run.
     #[doc(hidden)]
@@ -77,6 +80,7 @@ impl Default for IngestOptions {
                 .map(|n| n.get().min(4))
                 .unwrap_or(1),
             progress: None,
+            bodies: None,
             before_parse: None,
         }
     }
@@ -258,6 +262,8 @@ struct FileResult {
     hash: String,
 }
 
+/// The list of issuing bodies a source folder may carry at its root (not a document).
+const BODIES_FILE: &str = "bodies.txt";
 const SKIP_DIRS: &[&str] = &["eval", "tools", "target", "node_modules", "__pycache__"];
 const TEXT_EXT: &[&str] = &["txt", "md", "markdown"];
 const HTML_EXT: &[&str] = &["html", "htm", "shtml", "xhtml"];
@@ -300,7 +306,7 @@ fn walk(
             continue;
         }
         let lower = name.to_lowercase();
-        if lower.ends_with(".meta.toml")
+        if (dir == root && lower == BODIES_FILE) || lower.ends_with(".meta.toml")
             || lower.starts_with("readme")
             || lower.starts_with("license")
         {
@@ -501,7 +507,14 @@ fn policy_document(
     let raw = if job.ext == "md" || job.ext == "markdown" {
         unmarked = raw
             .lines()
-            .map(|l| l.trim_start().trim_start_matches('#').trim_start())
+            .map(|l| {
+                // Emphasis marks too: "**第一条**　…" is article 第一条.
+                l.trim_start()
+                    .trim_start_matches('#')
+                    .trim_start()
+                    .replace("**", "")
+                    .replace("__", "")
+            })
             .collect::<Vec<_>>()
             .join("\n");
         unmarked.as_str()
@@ -513,7 +526,13 @@ fn policy_document(
         r.errors.push(Error::Empty.to_string());
         return;
     }
-    let (f, warns) = extract_policy(&cleaned, &Hints { title: title_hint });
+    let (f, warns) = extract_policy(
+        &cleaned,
+        &Hints {
+            title: title_hint,
+            bodies: opts.bodies.clone(),
+        },
+    );
     r.warnings.extend(warns);
     let (structure, chunks) = split(&cleaned);
     let mut meta = DocumentMeta {
@@ -909,6 +928,19 @@ pub fn ingest_folder(
         if let Some(p) = &opts.progress {
             p(stage, done, total);
         }
+    };
+    // A source folder's own list of issuing bodies extends the embedded one.
+    let local;
+    let opts = match std::fs::read_to_string(src.join(BODIES_FILE)) {
+        Ok(text) if opts.bodies.is_none() => {
+            let mut b = crate::bodies::Bodies::default();
+            b.extend(&text);
+            let mut o = opts.clone();
+            o.bodies = Some(Arc::new(b));
+            local = o;
+            &local
+        }
+        _ => opts,
     };
     let mut jobs = Vec::new();
     let mut report = IngestReport::default();

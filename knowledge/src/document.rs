@@ -381,9 +381,17 @@ impl Document {
         Document { meta, chunks }
     }
 
-    /// Number of chunks that carry an article label.
+    /// Number of articles: 第X条 labels, or, in a document numbered 一、（一）, its top-level
+    /// items (a chunk labelled `二、（一）` counts towards `二、`, once).
     pub fn article_count(&self) -> usize {
-        self.chunks.iter().filter(|c| c.article.is_some()).count()
+        let mut seen: Vec<&str> = Vec::new();
+        for a in self.chunks.iter().filter_map(|c| c.article.as_deref()) {
+            let top = a.find('、').map_or(a, |i| &a[..i + '、'.len_utf8()]);
+            if !seen.contains(&top) {
+                seen.push(top);
+            }
+        }
+        seen.len()
     }
 }
 
@@ -451,6 +459,24 @@ mod tests {
         m.end_reason = Some(EndReason::Repealed);
         assert_eq!(m.status_on(d("2025-06-01")), Status::Repealed);
         assert_eq!(m.valid_until(), Some(d("2024-01-01")));
+    }
+
+    #[test]
+    fn article_count_counts_top_level_items_once() {
+        let c = |a: &str| (Some(a.to_string()), Vec::new(), "x".to_string());
+        let notice = Document::new(
+            meta(),
+            vec![
+                (None, Vec::new(), "序言".into()),
+                c("一、"),
+                c("二、（一）"),
+                c("二、（二）"),
+                c("三、（一）"),
+            ],
+        );
+        assert_eq!(notice.article_count(), 3);
+        let rule = Document::new(meta(), vec![c("第一条"), c("第二条")]);
+        assert_eq!(rule.article_count(), 2);
     }
 
     #[test]

@@ -1,0 +1,247 @@
+//! The issuing bodies (发文机关) ingest knows by name, and splitting an issuer string into them.
+//!
+//! Covers and signature blocks print several issuers every way a typesetter or a scanner can:
+//! one per line, separated by spaces, run together (上海市民政局上海市财政局), or joined by OCR'd
+//! quote marks (上海市卫生健康委员会”上海市财政局“). Punctuation cannot be trusted to separate
+//! them, so a string is split by the names in a table built from `data/` (the embedded
+//! `ingest/data/bodies.txt`, extended per source folder by a `bodies.txt` at its root), and only
+//! where no known name starts does a generic 机关 shape (…局, …委员会, …区人民政府) decide.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, LazyLock};
+
+const EMBEDDED: &str = include_str!("../data/bodies.txt");
+
+/// Suffixes an issuing body's name ends with; a piece of an issuer string that ends with none of
+/// them is not a body.
+const ORG_SUFFIXES: &[&str] = &[
+    "人民政府",
+    "办公厅",
+    "办公室",
+    "局",
+    "委员会",
+    "委",
+    "厅",
+    "部",
+    "院",
+    "署",
+    "联合会",
+    "总会",
+    "中心",
+    "协会",
+    "公司",
+    "银行",
+    "法院",
+    "检察院",
+    "政府",
+    "馆",
+    "总工会",
+    "工会",
+    "妇联",
+    "残联",
+    "市委",
+    "红十字会",
+    "基金会",
+];
+
+/// Placeholders for a seal or a signature that stand next to an issuer's name.
+const SEAL_MARKS: &[&str] = &[
+    "（印章）",
+    "(印章)",
+    "【印章】",
+    "[印章]",
+    "（盖章）",
+    "(盖章)",
+    "【盖章】",
+    "（章）",
+    "（公章）",
+    "印章",
+];
+
+/// The table of known issuing bodies.
+#[derive(Debug, Clone)]
+pub struct Bodies {
+    names: BTreeSet<String>,
+    /// Longest name, in characters (bounds the prefix search).
+    longest: usize,
+}
+
+static DEFAULT: LazyLock<Arc<Bodies>> = LazyLock::new(|| Arc::new(Bodies::parse(EMBEDDED)));
+
+impl Default for Bodies {
+    fn default() -> Self {
+        (**DEFAULT).clone()
+    }
+}
+
+impl Bodies {
+    /// The embedded table, shared.
+    pub fn embedded() -> Arc<Bodies> {
+        DEFAULT.clone()
+    }
+
+    /// A table from text: one name per line, `#` comments, blank lines ignored.
+    pub fn parse(text: &str) -> Bodies {
+        let mut b = Bodies {
+            names: BTreeSet::new(),
+            longest: 0,
+        };
+        b.extend(text);
+        b
+    }
+
+    /// Adds the names of `text` (same form as [`Bodies::parse`]).
+    pub fn extend(&mut self, text: &str) {
+        for line in text.lines() {
+            let name = line.split('#').next().unwrap_or("").trim();
+            if name.chars().count() >= 2 {
+                self.longest = self.longest.max(name.chars().count());
+                self.names.insert(name.to_string());
+            }
+        }
+    }
+
+    /// Whether `name` is in the table.
+    pub fn contains(&self, name: &str) -> bool {
+        self.names.contains(name)
+    }
+
+    /// Splits an issuer string into bodies, or `None` when some part of it is not a body (then
+    /// the string is not an issuer line at all: a sentence, a title, a person's name).
+    ///
+    /// ```
+    /// use zhiban_ingest::bodies::Bodies;
+    /// let b = Bodies::embedded();
+    /// assert_eq!(
+    ///     b.split("上海市卫生健康委员会”上海市财政局“上海市民政局").unwrap(),
+    ///     ["上海市卫生健康委员会", "上海市财政局", "上海市民政局"]
+    /// );
+    /// assert_eq!(b.split("上海市徐汇区民政局 上海市徐汇区财政局（印章）").unwrap().len(), 2);
+    /// assert!(b.split("各区人民政府，市政府各委、办、局：").is_none());
+    /// ```
+    pub fn split(&self, s: &str) -> Option<Vec<String>> {
+        let mut t = s.trim().to_string();
+        for m in SEAL_MARKS {
+            t = t.replace(m, " ");
+        }
+        let mut out = Vec::new();
+        for piece in t.split(|c: char| {
+            c.is_whitespace() || "、，,;；“”\"‘’'「」『』·•/|".contains(c)
+        }) {
+            if piece.is_empty() {
+                continue;
+            }
+            let chars: Vec<char> = piece.chars().collect();
+            if !chars.iter().all(|c| is_han(*c) || "（）()".contains(*c)) {
+                return None;
+            }
+            let mut parts = Vec::new();
+            if !self.segment(&chars, 0, &mut parts, 0) {
+                return None;
+            }
+            out.extend(parts);
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// Depth-first: a known name starting at `at` (longest first), else the shortest generic
+    /// body that lets the rest split too.
+    fn segment(&self, chars: &[char], at: usize, out: &mut Vec<String>, depth: usize) -> bool {
+        if at == chars.len() {
+            return true;
+        }
+        if depth > 8 {
+            return false;
+        }
+        let max = (chars.len() - at).min(self.longest.max(30));
+        for len in (2..=max).rev() {
+            let cand: String = chars[at..at + len].iter().collect();
+            if self.names.contains(&cand) {
+                out.push(cand);
+                if self.segment(chars, at + len, out, depth + 1) {
+                    return true;
+                }
+                out.pop();
+            }
+        }
+        for len in 3..=(chars.len() - at).min(30) {
+            let cand: String = chars[at..at + len].iter().collect();
+            if looks_like_body(&cand) {
+                out.push(cand);
+                if self.segment(chars, at + len, out, depth + 1) {
+                    return true;
+                }
+                out.pop();
+            }
+        }
+        false
+    }
+}
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+/// A generic issuing body: a name of Han characters ending the way bodies' names end, and not
+/// a phrase addressing bodies (各区人民政府, 市政府各委).
+pub fn looks_like_body(s: &str) -> bool {
+    let t = s.trim();
+    let n = t.chars().count();
+    (3..=30).contains(&n)
+        && ORG_SUFFIXES.iter().any(|x| t.ends_with(x))
+        && !t.starts_with('各')
+        && !t.contains("各委")
+        && t.chars().all(|c| is_han(c) || "（）()".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_names_split_whatever_joins_them() {
+        let b = Bodies::embedded();
+        for s in [
+            "上海市民政局上海市财政局",
+            "上海市民政局 上海市财政局",
+            "上海市民政局　　上海市财政局",
+            "上海市民政局、上海市财政局",
+            "上海市民政局“上海市财政局",
+        ] {
+            assert_eq!(
+                b.split(s).unwrap(),
+                ["上海市民政局", "上海市财政局"],
+                "{s}"
+            );
+        }
+        assert_eq!(
+            b.split("上海市人民政府办公厅").unwrap(),
+            ["上海市人民政府办公厅"]
+        );
+    }
+
+    #[test]
+    fn unknown_bodies_split_by_their_shape() {
+        let b = Bodies::embedded();
+        assert_eq!(
+            b.split("上海市徐汇区民政局上海市徐汇区财政局").unwrap(),
+            ["上海市徐汇区民政局", "上海市徐汇区财政局"]
+        );
+    }
+
+    #[test]
+    fn sentences_and_people_are_not_bodies() {
+        let b = Bodies::embedded();
+        assert!(b.split("市长 龚某某").is_none());
+        assert!(b.split("现予公布，自2025年1月1日起施行。").is_none());
+        assert!(b.split("各区人民政府").is_none());
+    }
+
+    #[test]
+    fn a_source_folder_table_extends_the_embedded_one() {
+        let mut b = Bodies::default();
+        assert!(!b.contains("上海市某某研究院"));
+        b.extend("# 本目录补充\n上海市某某研究院\n");
+        assert!(b.contains("上海市某某研究院"));
+    }
+}
