@@ -125,9 +125,9 @@ impl Bodies {
             t = t.replace(m, " ");
         }
         let mut out = Vec::new();
-        for piece in t.split(|c: char| {
-            c.is_whitespace() || "、，,;；“”\"‘’'「」『』·•/|".contains(c)
-        }) {
+        for piece in
+            t.split(|c: char| c.is_whitespace() || "、，,;；“”\"‘’'「」『』·•/|".contains(c))
+        {
             if piece.is_empty() {
                 continue;
             }
@@ -191,6 +191,10 @@ pub fn looks_like_body(s: &str) -> bool {
         && ORG_SUFFIXES.iter().any(|x| t.ends_with(x))
         && !t.starts_with('各')
         && !t.contains("各委")
+        // Two names run together are two bodies, not one.
+        && !["上海市", "中共", "国家", "中华人民共和国"]
+            .iter()
+            .any(|p| t.match_indices(p).any(|(i, _)| i > 0))
         && t.chars().all(|c| is_han(c) || "（）()".contains(c))
 }
 
@@ -208,11 +212,7 @@ mod tests {
             "上海市民政局、上海市财政局",
             "上海市民政局“上海市财政局",
         ] {
-            assert_eq!(
-                b.split(s).unwrap(),
-                ["上海市民政局", "上海市财政局"],
-                "{s}"
-            );
+            assert_eq!(b.split(s).unwrap(), ["上海市民政局", "上海市财政局"], "{s}");
         }
         assert_eq!(
             b.split("上海市人民政府办公厅").unwrap(),

@@ -39,18 +39,20 @@ pub struct Cover {
 const INNER_ENDINGS: &[&str] = &["办法", "条例", "规定", "细则"];
 
 static ORDER_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^\s*([\p{Han}]{2,24}?(?:人民政府|政府))\s*令\s*(?:[（(]?\s*第\s*[0-9一二三四五六七八九十百零〇]{1,6}\s*号[）)]?)?\s*$")
+    re(
+        r"^\s*([\p{Han}]{2,24}?(?:人民政府|政府))\s*令\s*(?:[（(]?\s*第\s*[0-9一二三四五六七八九十百零〇]{1,6}\s*号[）)]?)?\s*$",
+    )
 });
-static ANNOUNCE_HEAD_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^\s*([\p{Han}]{2,30}?人民代表大会常务委员会)\s*公告")
-});
+static ANNOUNCE_HEAD_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"^\s*([\p{Han}]{2,30}?人民代表大会常务委员会)\s*公告"));
 static ISSUANCE_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"关于(?:印发|发布|公布|颁布)(?:修订后的|新修订的|修改后的)?\s*(?:《([^》]{2,80}?)》|[<〈]([^>〉]{2,80}?)[>〉]|[“\x22]([^”\x22]{2,80}?)[”\x22])\s*的(?:通知|决定|公告)")
+    re(
+        r"关于(?:印发|发布|公布|颁布)(?:修订后的|新修订的|修改后的)?\s*(?:《([^》]{2,80}?)》|[<〈]([^>〉]{2,80}?)[>〉]|[“\x22]([^”\x22]{2,80}?)[”\x22])\s*的(?:通知|决定|公告)",
+    )
 });
 static QUOTED_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"[《<〈]\s*([^》>〉《<〈]{2,80}?)\s*[》>〉]"));
-static PAREN_TAIL_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"[（(][^（）()]{1,12}[）)]\s*$"));
+static PAREN_TAIL_RE: LazyLock<Regex> = LazyLock::new(|| re(r"[（(][^（）()]{1,12}[）)]\s*$"));
 
 /// Whether `name` is the kind of document a cover promulgates (a trailing （试行） is allowed).
 pub fn is_promulgated(name: &str) -> bool {
@@ -62,11 +64,7 @@ pub fn is_promulgated(name: &str) -> bool {
 pub fn issued_inner(title: &str) -> Option<String> {
     let compact: String = title.chars().filter(|c| !c.is_whitespace()).collect();
     let c = ISSUANCE_RE.captures(&compact)?;
-    let name = (1..=3)
-        .find_map(|i| c.get(i))?
-        .as_str()
-        .trim()
-        .to_string();
+    let name = (1..=3).find_map(|i| c.get(i))?.as_str().trim().to_string();
     is_promulgated(&name).then_some(name)
 }
 
@@ -170,10 +168,7 @@ mod tests {
         assert_eq!(c.kind, CoverKind::Announcement);
         assert_eq!(c.title, "上海市养老服务条例");
         assert_eq!(c.inner_start, Some(5));
-        assert_eq!(
-            c.issuer.as_deref(),
-            Some("上海市人民代表大会常务委员会")
-        );
+        assert_eq!(c.issuer.as_deref(), Some("上海市人民代表大会常务委员会"));
     }
 
     #[test]
@@ -191,8 +186,10 @@ mod tests {
         assert!(find_cover(&lines(t)).is_none());
         assert!(issued_inner("关于印发《上海市育儿补贴制度实施方案》的通知").is_none());
         assert_eq!(
-            issued_inner("市妇联 市卫生健康委关于印发修订后的《上海市困难妇女“两癌”救助办法》的通知")
-                .as_deref(),
+            issued_inner(
+                "市妇联 市卫生健康委关于印发修订后的《上海市困难妇女“两癌”救助办法》的通知"
+            )
+            .as_deref(),
             Some("上海市困难妇女“两癌”救助办法")
         );
     }

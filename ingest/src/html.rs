@@ -123,7 +123,9 @@ fn page_date(line: &str) -> Option<String> {
 /// `来源：上海市民政局` out of a chrome line (the body a 解读 or 问答 page comes from).
 fn page_source(line: &str) -> Option<String> {
     static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        crate::re(r"(来源|信息来源|发布机构)\s*[：:]\s*([\p{Han}、（）]{3,40}?)(?:\s|$|浏览|点击|字号|【|\|)")
+        crate::re(
+            r"(来源|信息来源|发布机构)\s*[：:]\s*([\p{Han}、（）]{3,40}?)(?:\s|$|浏览|点击|字号|【|\|)",
+        )
     });
     let c = RE.captures(line)?;
     Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))

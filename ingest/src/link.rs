@@ -156,7 +156,9 @@ pub fn resolve_supersession(docs: &mut [Document]) -> Vec<Unresolved> {
         // 废止 (…办法（沪民规〔2019〕7号）同时废止 in the 2024 办法 of that name); an explicit
         // clause against another title is a repeal.
         let same = title_family(&docs[new].meta.title) == title_family(&docs[old].meta.title);
-        let amended = same && (!explicit || norm_title(&docs[new].meta.title) == norm_title(&docs[old].meta.title));
+        let amended = same
+            && (!explicit
+                || norm_title(&docs[new].meta.title) == norm_title(&docs[old].meta.title));
         let m = &mut docs[old].meta;
         if m.ended.is_some_and(|e| e <= from) {
             continue;

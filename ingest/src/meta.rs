@@ -391,9 +391,19 @@ fn split_orgs(bodies: &Bodies, line: &str) -> Option<Vec<String>> {
 fn is_seal_line(line: &str) -> bool {
     let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
     !t.is_empty()
-        && ["（印章）", "(印章)", "【印章】", "[印章]", "（盖章）", "(盖章)", "印章", "（章）", "（公章）"]
-            .iter()
-            .any(|m| t.replace(m, "").is_empty())
+        && [
+            "（印章）",
+            "(印章)",
+            "【印章】",
+            "[印章]",
+            "（盖章）",
+            "(盖章)",
+            "印章",
+            "（章）",
+            "（公章）",
+        ]
+        .iter()
+        .any(|m| t.replace(m, "").is_empty())
 }
 
 /// Finds the signature block: issuer lines directly above (or beside) the 成文
@@ -542,7 +552,12 @@ fn revision_note(line: &str) -> Option<(NaiveDate, Option<String>)> {
             ["修正", "修订", "公布", "修改"]
                 .iter()
                 .any(|w| clause.contains(w))
-                .then(|| (d, find_doc_numbers(clause).first().map(|n| n.number.clone())))
+                .then(|| {
+                    (
+                        d,
+                        find_doc_numbers(clause).first().map(|n| n.number.clone()),
+                    )
+                })
         })
         .max_by_key(|(d, _)| *d)
 }
@@ -794,14 +809,13 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         .filter(|t| !t.is_empty())
         .or_else(|| labeled.title.as_deref().map(clean_title))
         .or_else(|| title_from_head(&bodies, &head));
-    let title = cover
-        .as_ref()
-        .map(|c| clean_title(&c.title))
-        .or_else(|| {
-            stated_title
-                .as_deref()
-                .map(|t| issued_inner(t).map(|n| clean_title(&n)).unwrap_or_else(|| t.to_string()))
-        });
+    let title = cover.as_ref().map(|c| clean_title(&c.title)).or_else(|| {
+        stated_title.as_deref().map(|t| {
+            issued_inner(t)
+                .map(|n| clean_title(&n))
+                .unwrap_or_else(|| t.to_string())
+        })
+    });
 
     // The 落款 of a cover stands before the inner document, not at the end of the file.
     let sig_zone = match cover.as_ref().and_then(|c| c.inner_start) {
@@ -826,7 +840,11 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
             let t = l.trim().trim_end_matches("文件").trim();
             !t.is_empty() && bodies.split(t).is_some()
         })
-        .flat_map(|l| bodies.split(l.trim().trim_end_matches("文件")).unwrap_or_default())
+        .flat_map(|l| {
+            bodies
+                .split(l.trim().trim_end_matches("文件"))
+                .unwrap_or_default()
+        })
         .collect();
     let cover_issuer = cover
         .as_ref()

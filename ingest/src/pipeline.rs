@@ -306,7 +306,8 @@ fn walk(
             continue;
         }
         let lower = name.to_lowercase();
-        if (dir == root && lower == BODIES_FILE) || lower.ends_with(".meta.toml")
+        if (dir == root && lower == BODIES_FILE)
+            || lower.ends_with(".meta.toml")
             || lower.starts_with("readme")
             || lower.starts_with("license")
         {

@@ -506,3 +506,31 @@ fn images_are_skipped_not_failed_when_ocr_is_off() {
     let back: zhiban_ingest::IngestReport = serde_json::from_value(old).unwrap();
     assert!(back.skipped.is_empty());
 }
+
+#[test]
+fn a_source_folders_bodies_list_splits_issuers_it_names_and_is_not_a_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("policies");
+    std::fs::create_dir_all(&p).unwrap();
+    // 学会 is no shape of 机关 the embedded table can guess: only the folder's list names it.
+    let text = "关于开展老年友好社区评选工作的通知\n沪民规〔2025〕8号\n一、对象\n甲。\n二、程序\n乙。\n上海市老年学学会上海市民政局\n2025年6月3日";
+    std::fs::write(p.join("notice.txt"), text).unwrap();
+    let without = ingest_folder(dir.path(), &opts(), None).unwrap();
+    let issuer = |docs: &[Document]| by_file(docs, "policies/notice.txt").meta.issuer.clone();
+    assert_ne!(
+        issuer(&without.documents).as_deref(),
+        Some("上海市老年学学会、上海市民政局")
+    );
+    std::fs::write(
+        dir.path().join("bodies.txt"),
+        "# 本目录补充\n上海市老年学学会\n",
+    )
+    .unwrap();
+    let with = ingest_folder(dir.path(), &opts(), None).unwrap();
+    assert_eq!(
+        issuer(&with.documents).as_deref(),
+        Some("上海市老年学学会、上海市民政局")
+    );
+    assert_eq!(with.report.documents.get("policy"), Some(&1));
+    assert!(with.report.warnings.iter().all(|w| w.file != "bodies.txt"));
+}
