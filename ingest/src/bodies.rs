@@ -58,6 +58,18 @@ const SEAL_MARKS: &[&str] = &[
     "印章",
 ];
 
+/// Whether a line holds only a seal or signature placeholder (（印章）), which a 落款 skips.
+pub fn is_seal_mark(line: &str) -> bool {
+    let mut t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    if t.is_empty() {
+        return false;
+    }
+    for m in SEAL_MARKS {
+        t = t.replace(m, "");
+    }
+    t.is_empty()
+}
+
 /// The table of known issuing bodies.
 #[derive(Debug, Clone)]
 pub struct Bodies {

@@ -1,6 +1,9 @@
 //! Crawled government pages: keep headings, paragraphs and tables; drop navigation,
 //! breadcrumbs, sidebars, scripts, styles, footers, 备案 lines and page chrome.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use scraper::{ElementRef, Html, Node, Selector};
 
 use crate::error::{Error, Result};
@@ -109,25 +112,22 @@ const CHROME_WORDS: &[&str] = &[
     "访问量",
 ];
 
-/// `发布日期：2025-03-14` out of a chrome line (`发布时间：2025-03-14 10:20 来源：… 浏览次数：…`).
-fn page_date(line: &str) -> Option<String> {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        crate::re(
-            r"(发布日期|发布时间|发文日期|公布日期|成文日期|印发日期)\s*[：:]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)",
-        )
-    });
-    let c = RE.captures(line)?;
-    Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
-}
+/// The page's 发布日期 (`发布时间：2025-03-14 10:20 来源：… 浏览次数：…`).
+static PAGE_DATE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(
+        r"(发布日期|发布时间|发文日期|公布日期|成文日期|印发日期)\s*[：:]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)",
+    )
+});
+/// The body a 解读 or 问答 page comes from (`来源：上海市民政局`).
+static PAGE_SOURCE_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(
+        r"(来源|信息来源|发布机构)\s*[：:]\s*([\p{Han}、（）]{3,40}?)(?:\s|$|浏览|点击|字号|【|\|)",
+    )
+});
 
-/// `来源：上海市民政局` out of a chrome line (the body a 解读 or 问答 page comes from).
-fn page_source(line: &str) -> Option<String> {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        crate::re(
-            r"(来源|信息来源|发布机构)\s*[：:]\s*([\p{Han}、（）]{3,40}?)(?:\s|$|浏览|点击|字号|【|\|)",
-        )
-    });
-    let c = RE.captures(line)?;
+/// `标签：值` out of a chrome line, by a pattern capturing the label and the value.
+fn page_label(re: &Regex, line: &str) -> Option<String> {
+    let c = re.captures(line)?;
     Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
@@ -291,8 +291,8 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
         .collect();
     // The page's 发布日期 often shares a line with 浏览次数 or 打印本页, or sits below the
     // text: keep it, as a labelled line near the top where the metadata reader looks.
-    let page_date = all.iter().find_map(|l| page_date(l));
-    let page_source = all.iter().find_map(|l| page_source(l));
+    let page_date = all.iter().find_map(|l| page_label(&PAGE_DATE_RE, l));
+    let page_source = all.iter().find_map(|l| page_label(&PAGE_SOURCE_RE, l));
     let mut lines: Vec<String> = all.into_iter().filter(|l| !is_chrome_line(l)).collect();
     for found in [page_source, page_date].into_iter().flatten() {
         if !lines.iter().take(40).any(|l| l.contains(&found)) {

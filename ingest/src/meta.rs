@@ -7,7 +7,7 @@ use chrono::NaiveDate;
 use regex::Regex;
 use zhiban_knowledge::{Level, Status};
 
-use crate::bodies::Bodies;
+use crate::bodies::{Bodies, is_seal_mark};
 use crate::cover::{CoverKind, find_cover, issued_inner};
 use crate::dates::{add_years_minus_day, find_dates, is_date_line, parse_date};
 use crate::docnum::{
@@ -383,29 +383,6 @@ fn continues_title(first: &str, next: &str) -> bool {
     opened || matches!(n, "（试行）" | "(试行)" | "（修订）" | "（暂行）")
 }
 
-fn split_orgs(bodies: &Bodies, line: &str) -> Option<Vec<String>> {
-    bodies.split(line)
-}
-
-/// A line that holds only a seal or signature placeholder (（印章）), skipped in a 落款.
-fn is_seal_line(line: &str) -> bool {
-    let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    !t.is_empty()
-        && [
-            "（印章）",
-            "(印章)",
-            "【印章】",
-            "[印章]",
-            "（盖章）",
-            "(盖章)",
-            "印章",
-            "（章）",
-            "（公章）",
-        ]
-        .iter()
-        .any(|m| t.replace(m, "").is_empty())
-}
-
 /// Finds the signature block: issuer lines directly above (or beside) the 成文
 /// date near the end. Returns (issuers, date, line index of the date).
 fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>, Option<usize>) {
@@ -419,13 +396,11 @@ fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>
             // "上海市民政局 2024年4月22日" on one line.
             let f = find_dates(t);
             match f.as_slice() {
-                [one]
-                    if t[one.end..].trim().is_empty()
-                        && one.start > 0
-                        && split_orgs(bodies, &t[..one.start]).is_some() =>
-                {
-                    let orgs = split_orgs(bodies, &t[..one.start]).unwrap_or_default();
-                    return (orgs, one.date, Some(i));
+                [one] if t[one.end..].trim().is_empty() && one.start > 0 => {
+                    match bodies.split(&t[..one.start]) {
+                        Some(orgs) => return (orgs, one.date, Some(i)),
+                        None => None,
+                    }
                 }
                 _ => None,
             }
@@ -436,10 +411,10 @@ fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>
             while j > 0 && orgs.len() < 6 {
                 j -= 1;
                 let l = lines[j].trim();
-                if l.is_empty() || is_seal_line(l) {
+                if l.is_empty() || is_seal_mark(l) {
                     continue;
                 }
-                match split_orgs(bodies, l) {
+                match bodies.split(l) {
                     Some(mut o) => {
                         o.append(&mut orgs);
                         orgs = o;
@@ -452,8 +427,8 @@ fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>
     }
     // No date line: trailing org lines alone.
     let mut orgs = Vec::new();
-    for l in lines.iter().rev().filter(|l| !is_seal_line(l)).take(3) {
-        if let Some(mut o) = split_orgs(bodies, l) {
+    for l in lines.iter().rev().filter(|l| !is_seal_mark(l)).take(3) {
+        if let Some(mut o) = bodies.split(l) {
             o.append(&mut orgs);
             orgs = o;
         } else if !orgs.is_empty() {
@@ -836,15 +811,8 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
     // 版头 issuers printed one per line above the title (…文件 on the last of them).
     let header_orgs: Vec<String> = head
         .iter()
-        .take_while(|l| {
-            let t = l.trim().trim_end_matches("文件").trim();
-            !t.is_empty() && bodies.split(t).is_some()
-        })
-        .flat_map(|l| {
-            bodies
-                .split(l.trim().trim_end_matches("文件"))
-                .unwrap_or_default()
-        })
+        .map_while(|l| bodies.split(l.trim().trim_end_matches("文件")))
+        .flatten()
         .collect();
     let cover_issuer = cover
         .as_ref()
