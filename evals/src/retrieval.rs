@@ -104,6 +104,8 @@ pub struct QueryOutcome {
     pub scores: QueryScores,
     /// Keys of the top hits (`source_file#article`).
     pub top: Vec<String>,
+    /// Keys of the gold items, in the set's order.
+    pub gold: Vec<String>,
 }
 
 fn keys_of(g: &Gold) -> String {
@@ -141,13 +143,8 @@ pub fn run(
             kinds: opts.kinds.clone(),
             ..Default::default()
         };
-        let expanded = if opts.expand_aliases {
-            snapshot.expansions().expand(&q.question)
-        } else {
-            None
-        };
         let t = Instant::now();
-        let analyzed = snapshot.analyze(&q.question, expanded.as_deref(), true);
+        let analyzed = snapshot.analyze(&q.question, opts.expand_aliases, true);
         let ranked = snapshot.rank_analyzed(
             &q.question,
             &analyzed,
@@ -194,6 +191,7 @@ pub fn run(
             id: q.id.clone(),
             scores: s,
             top,
+            gold,
         });
     }
     let mode = format!("{:?}", opts.mode).to_lowercase();

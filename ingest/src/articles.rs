@@ -226,9 +226,14 @@ fn split_notice(lines: &[&str], top: LabelKind, sub: Option<LabelKind>) -> Vec<R
         if item.subs.is_empty() {
             out.push((Some(item.label), vec![item.heading], item.text));
         } else {
-            // The item's own lead-in (beyond its heading) stays as an unlabelled chunk.
+            // The item's own lead-in (beyond its heading) is a chunk of its own, labelled
+            // by the item: "二、" is how a clerk cites it.
             if item.text.trim() != item.heading.trim() {
-                out.push((None, vec![item.heading.clone()], item.text));
+                out.push((
+                    Some(item.label.clone()),
+                    vec![item.heading.clone()],
+                    item.text,
+                ));
             }
             for (label, text) in item.subs {
                 out.push((

@@ -31,6 +31,7 @@ pub mod external;
 pub mod html;
 pub mod keywords;
 pub mod labels;
+pub mod lay_terms;
 pub mod link;
 pub mod meta;
 pub mod numerals;

@@ -158,6 +158,9 @@ pub struct IngestOutput {
     pub dictionary: Vec<DictEntry>,
     /// Query expansion: alias (or short name) → canonical 事项 names.
     pub expansions: BTreeMap<String, Vec<String>>,
+    /// Query expansion: lay word → statute words (embedded table plus the source
+    /// folder's `lay_terms.txt`).
+    pub lay_terms: BTreeMap<String, String>,
 }
 
 /// Documents of an earlier run, keyed by source file and content hash, so
@@ -264,6 +267,8 @@ struct FileResult {
 
 /// The list of issuing bodies a source folder may carry at its root (not a document).
 const BODIES_FILE: &str = "bodies.txt";
+/// The lay-vocabulary table a source folder may carry at its root (not a document).
+const LAY_TERMS_FILE: &str = "lay_terms.txt";
 const SKIP_DIRS: &[&str] = &["eval", "tools", "target", "node_modules", "__pycache__"];
 const TEXT_EXT: &[&str] = &["txt", "md", "markdown"];
 const HTML_EXT: &[&str] = &["html", "htm", "shtml", "xhtml"];
@@ -306,7 +311,7 @@ fn walk(
             continue;
         }
         let lower = name.to_lowercase();
-        if (dir == root && lower == BODIES_FILE)
+        if (dir == root && (lower == BODIES_FILE || lower == LAY_TERMS_FILE))
             || lower.ends_with(".meta.toml")
             || lower.starts_with("readme")
             || lower.starts_with("license")
@@ -1045,8 +1050,19 @@ pub fn ingest_folder(
     progress("link", 1, 1);
 
     let (dict, exp) = alias_tables(&out.documents);
+    let mut lay = crate::lay_terms::embedded();
+    if let Ok(text) = std::fs::read_to_string(src.join(LAY_TERMS_FILE)) {
+        for (k, v) in crate::lay_terms::parse(&text) {
+            let slot = lay.entry(k).or_default();
+            if !slot.is_empty() {
+                slot.push(' ');
+            }
+            slot.push_str(&v);
+        }
+    }
     out.dictionary = dict;
     out.expansions = exp;
+    out.lay_terms = lay;
     for d in &out.documents {
         *report
             .documents

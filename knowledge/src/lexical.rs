@@ -183,7 +183,14 @@ pub fn build(dir: &Path, analyzer: &Analyzer, records: &[ChunkRecord]) -> Result
         doc.add_i64(f.valid_from, r.valid_from.map_or(i64::MIN, day_number));
         doc.add_i64(f.valid_until, r.valid_until.map_or(i64::MAX, day_number));
         doc.add_text(f.title, &r.title);
-        if let Some(a) = &r.article {
+        // The label and the headings above it: a （一） under "三、办理程序" or a 第九条 in
+        // "第三章 审核与发放" is about what its headings say, though its text may not repeat it.
+        for h in &r.path {
+            doc.add_text(f.article, h);
+        }
+        if let Some(a) = &r.article
+            && !r.path.iter().any(|h| h == a)
+        {
             doc.add_text(f.article, a);
         }
         doc.add_text(f.body, &r.text);

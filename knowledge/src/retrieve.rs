@@ -35,6 +35,14 @@ pub const DEFAULT_SEARCH_DEADLINE: Duration = Duration::from_secs(10);
 /// pull in the official wording, small enough not to override what was asked.
 pub const EXPANSION_WEIGHT: f32 = 0.3;
 
+/// Weight of each token that only the lay-vocabulary table added (`过世` → `死亡`).
+/// Higher than [`EXPANSION_WEIGHT`]: a lay word itself matches no statute, so its
+/// statute words carry what the question asks (how long, how much, who), where an
+/// alias's canonical name only repeats the 事项 the query already names. Chosen on the
+/// dev split of the blind clerk questions and the old clerk questions together: 1.0
+/// gained on the first and lost on the second (BENCHMARKS.md, issue 9).
+pub const LAY_TERM_WEIGHT: f32 = 0.7;
+
 /// Which channels to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -84,6 +92,18 @@ pub struct FusionParams {
     pub prf_docs: usize,
     /// Weight of the feedback centroid relative to the query vector.
     pub prf_weight: f32,
+    /// Score multiplier for front matter: unlabelled chunks (preamble, 印发通知 cover,
+    /// an item's lead-in, attachments) of documents that have labelled articles. Their
+    /// words overlap every question about the document — the cover repeats the title
+    /// and summarises the whole — so without it they outrank the article that answers,
+    /// and they cannot be cited by article. 1 switches it off. Snapshots written
+    /// before the field existed read it as 1 (unchanged ranking).
+    #[serde(default = "no_demotion")]
+    pub front_matter_weight: f32,
+}
+
+fn no_demotion() -> f32 {
+    1.0
 }
 
 impl Default for FusionParams {
@@ -97,6 +117,7 @@ impl Default for FusionParams {
             dedup_threshold: 0.9,
             prf_docs: 3,
             prf_weight: 2.0,
+            front_matter_weight: 0.6,
         }
     }
 }
@@ -362,11 +383,11 @@ impl Snapshot {
             filter.valid_on = Some(as_of);
         }
         let expanded = if req.expand_aliases {
-            self.expansions().expand(&req.query)
+            self.expanded_query(&req.query)
         } else {
             None
         };
-        let analyzed = self.analyze(&req.query, expanded.as_deref(), true);
+        let analyzed = self.analyze(&req.query, req.expand_aliases, true);
         Planned {
             as_of,
             filter,
@@ -440,18 +461,48 @@ impl Snapshot {
         self.rank_analyzed(text, &analyzed, mode, filter, k, level_boost, fusion, bm25)
     }
 
-    /// Analyses a query, adding the canonical names of any aliases it contains
-    /// (`expanded`, from [`crate::expansion::QueryExpansion::expand`]) at
-    /// [`EXPANSION_WEIGHT`].
-    pub fn analyze(&self, query: &str, expanded: Option<&str>, with_grams: bool) -> AnalyzedQuery {
-        let base = AnalyzedQuery::new(self.analyzer(), query, with_grams);
-        match expanded.and_then(|e| e.strip_prefix(query)) {
-            Some(extra) if !extra.trim().is_empty() => base.merge_weighted(
-                AnalyzedQuery::new(self.analyzer(), extra, with_grams),
-                EXPANSION_WEIGHT,
-            ),
-            _ => base,
+    /// The query as expanded by both tables (事项 aliases, then lay words), for
+    /// display; `None` when neither adds anything.
+    pub fn expanded_query(&self, query: &str) -> Option<String> {
+        let aliases = self.expansions().expand(query);
+        let base = aliases.as_deref().unwrap_or(query);
+        match self
+            .lay_terms()
+            .expand(query)
+            .as_deref()
+            .and_then(|l| l.strip_prefix(query))
+        {
+            Some(extra) => Some(format!("{base}{extra}")),
+            None => aliases,
         }
+    }
+
+    /// Analyses a query. With `expand`, the canonical names of the aliases it contains
+    /// are added at [`EXPANSION_WEIGHT`] and the statute words of its lay words at
+    /// [`LAY_TERM_WEIGHT`].
+    pub fn analyze(&self, query: &str, expand: bool, with_grams: bool) -> AnalyzedQuery {
+        let mut q = AnalyzedQuery::new(self.analyzer(), query, with_grams);
+        if !expand {
+            return q;
+        }
+        for (table, weight) in [
+            (self.expansions(), EXPANSION_WEIGHT),
+            (self.lay_terms(), LAY_TERM_WEIGHT),
+        ] {
+            // `expand` returns the query followed by what it adds.
+            if let Some(extra) = table
+                .expand(query)
+                .as_deref()
+                .and_then(|e| e.strip_prefix(query))
+                && !extra.trim().is_empty()
+            {
+                q = q.merge_weighted(
+                    AnalyzedQuery::new(self.analyzer(), extra, with_grams),
+                    weight,
+                );
+            }
+        }
+        q
     }
 
     /// [`Snapshot::rank_with`] over an already analysed query.
@@ -596,15 +647,21 @@ impl Snapshot {
                 )
             }
         };
-        if level_boost {
+        let demote = fusion.front_matter_weight < 1.0;
+        if level_boost || demote {
             for (i, s) in &mut fused {
-                let w = self
-                    .records()
-                    .get(*i as usize)
-                    .and_then(|r| r.level)
-                    .map_or(1.0, Level::authority_weight);
-                *s *= w;
+                if level_boost {
+                    *s *= self
+                        .records()
+                        .get(*i as usize)
+                        .and_then(|r| r.level)
+                        .map_or(1.0, Level::authority_weight);
+                }
+                if demote && self.is_front_matter(*i) {
+                    *s *= fusion.front_matter_weight.max(0.0);
+                }
             }
+            // Stable: equal scores keep the channels' order.
             fused.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
         self.collapse(fused, k, fusion.dedup_threshold)

@@ -103,6 +103,10 @@ pub struct BuildOptions {
     pub stopwords: Option<Vec<String>>,
     /// Alias → canonical pairs for query expansion.
     pub expansions: Vec<(String, String)>,
+    /// Lay word → statute words pairs for query expansion (`过世` → `死亡 注销`).
+    /// Absent in manifests written before the table existed.
+    #[serde(default)]
+    pub lay_terms: Vec<(String, String)>,
     /// Embedder.
     pub embedding: EmbeddingBackend,
     /// Vector store.
@@ -120,6 +124,7 @@ impl Default for BuildOptions {
             user_words: Vec::new(),
             stopwords: None,
             expansions: Vec::new(),
+            lay_terms: Vec::new(),
             embedding: EmbeddingBackend::Local,
             vectors: VectorBackend::Exact,
             sources: BTreeMap::new(),
@@ -168,6 +173,9 @@ struct AnalysisFile {
     user_words: Vec<(String, Option<usize>, Option<String>)>,
     stopwords: Option<Vec<String>>,
     expansions: Vec<(String, String)>,
+    /// Absent in snapshots written before the lay-vocabulary table.
+    #[serde(default)]
+    lay_terms: Vec<(String, String)>,
 }
 
 /// An index directory holding snapshots.
@@ -333,6 +341,7 @@ impl SnapshotStore {
             user_words: options.user_words.clone(),
             stopwords: options.stopwords.clone(),
             expansions: options.expansions.clone(),
+            lay_terms: options.lay_terms.clone(),
         };
         fs::write(
             &ap,
@@ -419,6 +428,7 @@ impl SnapshotStore {
         // The alias table and dictionary live in analysis.json; keep the manifest small.
         opts.user_words.clear();
         opts.expansions.clear();
+        opts.lay_terms.clear();
         opts.stopwords = None;
         let manifest = Manifest {
             format: FORMAT,
@@ -599,6 +609,7 @@ impl SnapshotStore {
         o.user_words = analysis.user_words;
         o.stopwords = analysis.stopwords;
         o.expansions = analysis.expansions;
+        o.lay_terms = analysis.lay_terms;
         Ok(o)
     }
 
@@ -687,7 +698,7 @@ impl SnapshotStore {
                 manifest.chunks
             )));
         }
-        let metas = documents.into_iter().map(|d| d.meta).collect();
+        let metas: Vec<DocumentMeta> = documents.into_iter().map(|d| d.meta).collect();
         let lexical = LexicalIndex::open(&dir.join("lexical"), &analyzer, records.len()).map_err(
             |e| match e {
                 Error::CorruptSnapshot { reason, .. } => corrupt(reason),
@@ -741,9 +752,11 @@ impl SnapshotStore {
                 SnapshotVectors::Qdrant(QdrantStore::connect(c, manifest.dim, false)?)
             }
         };
+        let front_matter = front_matter_of(&records, metas.len());
         Ok(Snapshot {
             inner: Arc::new(SnapshotInner {
                 id: id.to_string(),
+                front_matter,
                 fusion: manifest.options.fusion,
                 manifest,
                 analyzer,
@@ -753,6 +766,7 @@ impl SnapshotStore {
                 embedder,
                 vectors,
                 expansions: QueryExpansion::new(analysis.expansions),
+                lay_terms: QueryExpansion::new(analysis.lay_terms),
                 dir,
             }),
         })
@@ -815,6 +829,20 @@ fn parse_documents(p: &Path, bytes: &[u8]) -> Result<Vec<Document>> {
 
 /// The chunk table. With `signatures` (the bytes of `minhash.u32`) the MinHash of
 /// each chunk is read from there instead of being computed.
+/// Marks the unlabelled records of documents that have at least one labelled record.
+fn front_matter_of(records: &[ChunkRecord], n_docs: usize) -> Vec<bool> {
+    let mut labelled = vec![false; n_docs];
+    for r in records.iter().filter(|r| r.article.is_some()) {
+        if let Some(slot) = labelled.get_mut(r.doc as usize) {
+            *slot = true;
+        }
+    }
+    records
+        .iter()
+        .map(|r| r.article.is_none() && labelled.get(r.doc as usize).copied().unwrap_or(false))
+        .collect()
+}
+
 fn records_of(docs: &[Document], signatures: Option<&[u8]>) -> Result<Vec<ChunkRecord>> {
     let chunks: usize = docs.iter().map(|d| d.chunks.len()).sum();
     if let Some(sig) = signatures
@@ -964,7 +992,12 @@ struct SnapshotInner {
     embedder: SnapshotEmbedder,
     vectors: SnapshotVectors,
     expansions: QueryExpansion,
+    lay_terms: QueryExpansion,
     fusion: FusionParams,
+    /// Per record: an unlabelled chunk (preamble, cover, attachment) of a document that
+    /// has labelled articles. Such a chunk is a worse citation than the article that
+    /// answers, so fusion weighs it down.
+    front_matter: Vec<bool>,
     dir: PathBuf,
 }
 
@@ -1037,6 +1070,15 @@ impl Snapshot {
     pub fn records(&self) -> &[ChunkRecord] {
         &self.inner.records
     }
+
+    /// Whether record `i` is front matter: unlabelled, in a document with articles.
+    pub fn is_front_matter(&self, i: u32) -> bool {
+        self.inner
+            .front_matter
+            .get(i as usize)
+            .copied()
+            .unwrap_or(false)
+    }
     /// The analyzer (with this snapshot's user dictionary).
     pub fn analyzer(&self) -> &Analyzer {
         &self.inner.analyzer
@@ -1068,6 +1110,11 @@ impl Snapshot {
     /// The alias table.
     pub fn expansions(&self) -> &QueryExpansion {
         &self.inner.expansions
+    }
+
+    /// The lay-vocabulary table (`过世` → `死亡 注销`).
+    pub fn lay_terms(&self) -> &QueryExpansion {
+        &self.inner.lay_terms
     }
     /// Fusion parameters in effect.
     pub fn fusion(&self) -> FusionParams {

@@ -131,6 +131,18 @@ fn merge(into: &mut IngestOutput, out: IngestOutput) {
     for (k, v) in out.expansions {
         into.expansions.entry(k).or_default().extend(v);
     }
+    // Every source folder carries the embedded table; a folder's own words extend it.
+    for (k, v) in out.lay_terms {
+        let slot = into.lay_terms.entry(k).or_default();
+        for w in v.split_whitespace() {
+            if !slot.split_whitespace().any(|s| s == w) {
+                if !slot.is_empty() {
+                    slot.push(' ');
+                }
+                slot.push_str(w);
+            }
+        }
+    }
     let r = &mut into.report;
     for (k, n) in out.report.documents {
         *r.documents.entry(k).or_insert(0) += n;
@@ -157,6 +169,11 @@ pub fn build_options(cfg: &Config, out: &IngestOutput) -> BuildOptions {
             .expansions
             .iter()
             .flat_map(|(alias, names)| names.iter().map(move |n| (alias.clone(), n.clone())))
+            .collect(),
+        lay_terms: out
+            .lay_terms
+            .iter()
+            .map(|(lay, words)| (lay.clone(), words.clone()))
             .collect(),
         sources: out.file_hashes.clone(),
         ..BuildOptions::default()
