@@ -606,7 +606,7 @@ async fn rephrased_prompts_keep_their_facts_and_summaries_stay_verbatim() {
 async fn generated_answers_keep_only_sentences_their_citations_support() {
     let script = zhiban_llmsim::Script::from_json(
         r#"{"rules": [
-            {"when": {"contains": "【问题】"}, "reply": {"text": "照护四级的，每人每月500元[1,2,3]。照护四级的老人每人每月还可以另外领取800元[1,2,3]。"}}
+            {"when": {"contains": "【问题】"}, "reply": {"text": "照护四级的，每人每月500元[1,2]。照护四级的老人每人每月还可以另外领取800元[1,2]。"}}
         ], "default": {"text": "好的"}}"#,
     )
     .unwrap();

@@ -328,7 +328,7 @@ mod tests {
             vec![
                 None,
                 Some("一、"),
-                None,
+                Some("二、"),
                 Some("二、（一）"),
                 Some("二、（二）"),
                 Some("三、")
