@@ -4,9 +4,9 @@
 //! Questions at a service-centre window share few words with the article that answers
 //! them: "老人过世了补贴什么时候停" has none of 死亡 / 停止发放. The table is data
 //! (`ingest/data/lay_terms.txt`, extended per source folder by a `lay_terms.txt` at its
-//! root) and goes into the snapshot's query expansions next to the catalog's 事项
-//! aliases, so a query keeps its own words at full weight and gains the statute's at the
-//! expansion weight. It is built once per snapshot; changing it needs a new ingest.
+//! root) and is stored in each snapshot beside the catalog's 事项 aliases, as a second
+//! expansion table: a query keeps its own words at full weight and gains the statute's
+//! at `LAY_TERM_WEIGHT` (zhiban-knowledge). Changing it needs a new ingest.
 
 use std::collections::BTreeMap;
 
@@ -22,29 +22,43 @@ pub fn embedded() -> BTreeMap<String, String> {
 /// fire on nearly every question). A lay word listed twice keeps the union of its
 /// statute words, in first-seen order.
 pub fn parse(text: &str) -> BTreeMap<String, String> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut out = BTreeMap::new();
     for line in text.lines() {
         let line = line.split('#').next().unwrap_or("").trim();
         let Some((lay, formal)) = line.split_once('=') else {
             continue;
         };
-        let formal: Vec<&str> = formal.split_whitespace().collect();
-        if formal.is_empty() {
+        if formal.trim().is_empty() {
             continue;
         }
         for w in lay.split('|').map(str::trim) {
-            if w.chars().count() < 2 {
-                continue;
-            }
-            let slot = out.entry(w.to_string()).or_default();
-            for f in &formal {
-                if !slot.iter().any(|s| s == f) {
-                    slot.push((*f).to_string());
-                }
+            if w.chars().count() >= 2 {
+                add(&mut out, w, formal);
             }
         }
     }
-    out.into_iter().map(|(k, v)| (k, v.join(" "))).collect()
+    out
+}
+
+/// Adds `more` to `table`: a lay word in both keeps the union of its statute words, so
+/// a source folder's table (or a second folder carrying the same embedded one) extends
+/// without repeating words.
+pub fn extend(table: &mut BTreeMap<String, String>, more: BTreeMap<String, String>) {
+    for (lay, formal) in more {
+        add(table, &lay, &formal);
+    }
+}
+
+fn add(table: &mut BTreeMap<String, String>, lay: &str, formal: &str) {
+    let slot = table.entry(lay.to_string()).or_default();
+    for f in formal.split_whitespace() {
+        if !slot.split_whitespace().any(|s| s == f) {
+            if !slot.is_empty() {
+                slot.push(' ');
+            }
+            slot.push_str(f);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -64,6 +78,14 @@ mod tests {
         let t = parse("没有等号\n = 死亡\n钱 = 资金\n老人 =\n 老人 = 老年人 # 尾注\n");
         assert_eq!(t.len(), 1);
         assert_eq!(t.get("老人").map(String::as_str), Some("老年人"));
+    }
+
+    #[test]
+    fn extending_keeps_one_copy_of_each_word() {
+        let mut t = parse("多久 = 期限 工作日\n");
+        extend(&mut t, parse("多久 = 工作日 日内\n过世 = 死亡\n"));
+        assert_eq!(t.get("多久").map(String::as_str), Some("期限 工作日 日内"));
+        assert_eq!(t.get("过世").map(String::as_str), Some("死亡"));
     }
 
     #[test]

@@ -1052,13 +1052,7 @@ pub fn ingest_folder(
     let (dict, exp) = alias_tables(&out.documents);
     let mut lay = crate::lay_terms::embedded();
     if let Ok(text) = std::fs::read_to_string(src.join(LAY_TERMS_FILE)) {
-        for (k, v) in crate::lay_terms::parse(&text) {
-            let slot = lay.entry(k).or_default();
-            if !slot.is_empty() {
-                slot.push(' ');
-            }
-            slot.push_str(&v);
-        }
+        crate::lay_terms::extend(&mut lay, crate::lay_terms::parse(&text));
     }
     out.dictionary = dict;
     out.expansions = exp;

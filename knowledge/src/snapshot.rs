@@ -827,8 +827,6 @@ fn parse_documents(p: &Path, bytes: &[u8]) -> Result<Vec<Document>> {
         .collect()
 }
 
-/// The chunk table. With `signatures` (the bytes of `minhash.u32`) the MinHash of
-/// each chunk is read from there instead of being computed.
 /// Marks the unlabelled records of documents that have at least one labelled record.
 fn front_matter_of(records: &[ChunkRecord], n_docs: usize) -> Vec<bool> {
     let mut labelled = vec![false; n_docs];
@@ -843,6 +841,8 @@ fn front_matter_of(records: &[ChunkRecord], n_docs: usize) -> Vec<bool> {
         .collect()
 }
 
+/// The chunk table. With `signatures` (the bytes of `minhash.u32`) the MinHash of
+/// each chunk is read from there instead of being computed.
 fn records_of(docs: &[Document], signatures: Option<&[u8]>) -> Result<Vec<ChunkRecord>> {
     let chunks: usize = docs.iter().map(|d| d.chunks.len()).sum();
     if let Some(sig) = signatures

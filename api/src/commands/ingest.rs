@@ -132,17 +132,7 @@ fn merge(into: &mut IngestOutput, out: IngestOutput) {
         into.expansions.entry(k).or_default().extend(v);
     }
     // Every source folder carries the embedded table; a folder's own words extend it.
-    for (k, v) in out.lay_terms {
-        let slot = into.lay_terms.entry(k).or_default();
-        for w in v.split_whitespace() {
-            if !slot.split_whitespace().any(|s| s == w) {
-                if !slot.is_empty() {
-                    slot.push(' ');
-                }
-                slot.push_str(w);
-            }
-        }
-    }
+    zhiban_ingest::lay_terms::extend(&mut into.lay_terms, out.lay_terms);
     let r = &mut into.report;
     for (k, n) in out.report.documents {
         *r.documents.entry(k).or_insert(0) += n;
