@@ -4,11 +4,14 @@
 //! chunk (its 款 and （一） 项 stay inside), with the enclosing 编/章/节 headings as
 //! its path. Notices use 一、 / （一） / 1. / （1）: every top-level 一、 item is a leaf,
 //! unless it has （一） children, in which case each child is a leaf labelled
-//! `二、（一）`. Text before the first article is an unlabelled preamble chunk.
+//! `二、（一）`. A 问答 page whose questions carry no number (`问：…` / `答：…`) has
+//! one leaf per question, labelled `第三问`. Text before the first article is an
+//! unlabelled preamble chunk.
 //! Numbers must advance (1 → 2 → 3, small gaps tolerated) for a line to open a new
 //! unit, so a wrapped line that starts with "第八条规定的…" stays where it is.
 
 use crate::labels::{Label, LabelKind, parse_label};
+use crate::numerals::to_chinese_number;
 
 /// One chunk before ids are assigned: `(article label, path, text)`.
 pub type RawChunk = (Option<String>, Vec<String>, String);
@@ -24,6 +27,8 @@ pub enum Structure {
     SubOnly,
     /// Only 1. items at the top.
     ArabicOnly,
+    /// Unnumbered `问：` / `答：` pairs.
+    Questions,
     /// No numbering found.
     None,
 }
@@ -61,6 +66,14 @@ pub fn detect_structure(lines: &[&str]) -> Structure {
         Structure::Articles
     } else if sequence_len(lines, LabelKind::Top) >= 2 {
         Structure::Notice
+    } else if lines
+        .iter()
+        .filter(|l| parse_label(l).is_none() && question_of(l).is_some())
+        .count()
+        >= 2
+    {
+        // Before 1. and （一）: those number the lists inside the answers.
+        Structure::Questions
     } else if sequence_len(lines, LabelKind::Sub) >= 2 {
         Structure::SubOnly
     } else if sequence_len(lines, LabelKind::Arabic) >= 2 {
@@ -70,10 +83,22 @@ pub fn detect_structure(lines: &[&str]) -> Structure {
     }
 }
 
+/// The question of a `问：……？` line, after any numbering label (`1. 问：……`).
+fn question_of(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let t = parse_label(t).map_or(t, |l| t[l.len..].trim_start());
+    ["问：", "问:", "问题：", "Q：", "Q:", "【问】"]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+}
+
 /// A heading for the path: the line up to its first full stop or colon, at most
-/// 40 characters.
+/// 40 characters. A question heads its answer: `1. 问：……？` is headed by the question.
 fn heading_of(line: &str) -> String {
     let t = line.trim();
+    let t = question_of(t).unwrap_or(t);
     let cut = t.find(['。', '：', ':']).map(|i| &t[..i]).unwrap_or(t);
     cut.chars().take(40).collect()
 }
@@ -250,6 +275,32 @@ fn split_notice(lines: &[&str], top: LabelKind, sub: Option<LabelKind>) -> Vec<R
     out
 }
 
+/// One leaf per `问：` line, with the answer that follows it.
+fn split_questions(lines: &[&str]) -> Vec<RawChunk> {
+    let mut out: Vec<RawChunk> = Vec::new();
+    let mut preamble = String::new();
+    let mut n = 0u64;
+    for line in lines {
+        if parse_label(line).is_none() && question_of(line).is_some() {
+            n += 1;
+            out.push((
+                Some(format!("第{}问", to_chinese_number(n))),
+                vec![heading_of(line)],
+                line.trim().to_string(),
+            ));
+            continue;
+        }
+        match out.last_mut() {
+            Some((_, _, text)) => push_text(text, line),
+            None => push_text(&mut preamble, line),
+        }
+    }
+    if !preamble.trim().is_empty() {
+        out.insert(0, (None, Vec::new(), preamble));
+    }
+    out
+}
+
 /// Splits cleaned text into chunks. Returns the structure used and the chunks.
 pub fn split(text: &str) -> (Structure, Vec<RawChunk>) {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -259,6 +310,7 @@ pub fn split(text: &str) -> (Structure, Vec<RawChunk>) {
         Structure::Notice => split_notice(&lines, LabelKind::Top, Some(LabelKind::Sub)),
         Structure::SubOnly => split_notice(&lines, LabelKind::Sub, None),
         Structure::ArabicOnly => split_notice(&lines, LabelKind::Arabic, None),
+        Structure::Questions => split_questions(&lines),
         Structure::None => {
             if lines.is_empty() {
                 Vec::new()
@@ -374,5 +426,24 @@ mod tests {
             let orig = s.chars().filter(|c| !c.is_whitespace()).count();
             prop_assert_eq!(total, orig);
         }
+    }
+
+    #[test]
+    fn unnumbered_questions_are_items() {
+        let t = "异地就医备案政策问答\n近期不少参保人员来电咨询。\n问：哪些人员需要办理备案？\n答：以下人员：\n1. 异地安置退休人员；\n2. 异地长期居住人员。\n问：需要哪些材料？\n答：身份证件。\n问：可以通过哪些途径办理？\n答：线上线下均可。";
+        let (s, c) = split(t);
+        assert_eq!(s, Structure::Questions);
+        assert_eq!(labels(&c), vec![None, Some("第一问"), Some("第二问"), Some("第三问")]);
+        assert_eq!(c[1].1, vec!["哪些人员需要办理备案？".to_string()]);
+        assert!(c[1].2.contains("2. 异地长期居住人员"));
+    }
+
+    #[test]
+    fn numbered_questions_are_headed_by_the_question() {
+        let t = "工伤保险待遇常见问题\n1. 问：申请工伤认定需要哪些材料？\n答：主要包括：\n（1）申请表；\n（2）劳动关系证明。\n2. 问：停工留薪期的工资怎么发？\n答：原待遇不变。";
+        let (s, c) = split(t);
+        assert_eq!(s, Structure::ArabicOnly);
+        assert_eq!(labels(&c), vec![None, Some("1."), Some("2.")]);
+        assert_eq!(c[1].1, vec!["申请工伤认定需要哪些材料？".to_string()]);
     }
 }

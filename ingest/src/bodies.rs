@@ -113,6 +113,54 @@ impl Bodies {
         }
     }
 
+    /// Repairs a known name that OCR misread by one character (`上悔市人力资源和社会保障局`,
+    /// `二海市徐汇区民政局`). A span is repaired only where it starts a line or follows a
+    /// blank or a mark, is not itself a known name, and exactly one known name of at least
+    /// six characters lies one character away, so a correct name is never turned into
+    /// another.
+    pub fn repair_names(&self, line: &str) -> String {
+        let chars: Vec<char> = line.chars().collect();
+        let mut out = chars.clone();
+        let mut at = 0;
+        while at < chars.len() {
+            let boundary = at == 0 || !is_han(chars[at - 1]);
+            if !boundary || !is_han(chars[at]) {
+                at += 1;
+                continue;
+            }
+            let mut found: Option<&str> = None;
+            let mut ambiguous = false;
+            let mut exact = false;
+            for name in &self.names {
+                let n: Vec<char> = name.chars().collect();
+                if n.len() < 6 || at + n.len() > chars.len() {
+                    continue;
+                }
+                let window = &chars[at..at + n.len()];
+                let diff = window.iter().zip(&n).filter(|(a, b)| a != b).count();
+                if diff == 0 {
+                    exact = true;
+                    break;
+                }
+                if diff == 1 {
+                    if found.is_some_and(|f| f != name) {
+                        ambiguous = true;
+                    }
+                    found = Some(name);
+                }
+            }
+            match found {
+                Some(name) if !exact && !ambiguous => {
+                    let n: Vec<char> = name.chars().collect();
+                    out[at..at + n.len()].copy_from_slice(&n);
+                    at += n.len();
+                }
+                _ => at += 1,
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Whether `name` is in the table.
     pub fn contains(&self, name: &str) -> bool {
         self.names.contains(name)
@@ -138,7 +186,7 @@ impl Bodies {
         }
         let mut out = Vec::new();
         for piece in
-            t.split(|c: char| c.is_whitespace() || "、，,;；“”\"‘’'「」『』·•/|".contains(c))
+            t.split(|c: char| c.is_whitespace() || "、，,;；。“”\"‘’'「」『』【】〖〗[]·•/|".contains(c))
         {
             if piece.is_empty() {
                 continue;
@@ -255,5 +303,20 @@ mod tests {
         assert!(!b.contains("上海市某某研究院"));
         b.extend("# 本目录补充\n上海市某某研究院\n");
         assert!(b.contains("上海市某某研究院"));
+    }
+
+    #[test]
+    fn names_misread_by_one_character_are_repaired_only_when_unambiguous() {
+        let b = Bodies::parse("上海市人力资源和社会保障局\n上海市民政局\n上海市财政局\n");
+        assert_eq!(
+            b.repair_names("上悔市人力资源和社会保障局文件"),
+            "上海市人力资源和社会保障局文件"
+        );
+        // A correct name is never turned into its neighbour (民政 / 财政).
+        assert_eq!(b.repair_names("上海市财政局 上海市民政局"), "上海市财政局 上海市民政局");
+        // Inside a word, nothing is touched.
+        assert_eq!(b.repair_names("本上悔市人力资源和社会保障局"), "本上悔市人力资源和社会保障局");
+        // One character away from two names: ambiguous, left as read.
+        assert_eq!(b.repair_names("上海市某政局"), "上海市某政局");
     }
 }

@@ -122,6 +122,21 @@ static CN_YEAR_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"([〇○一二三四五六七八九Oo0]{4})(\s*年)"));
 static AR_YEAR_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9OolI]{4})(\s*年)"));
 static DI_RE: LazyLock<Regex> = LazyLock::new(|| re(r"笫"));
+/// A date whose month or day OCR read with O for 0 (`2024年6月2O曰`).
+static MONTH_DAY_O_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(\d{4}\s*年\s*)([0-9O]{1,2})(\s*月\s*)([0-9O]{1,2})(\s*[日曰])")
+});
+/// 上海市 with its first or second character misread, where a name begins.
+static SHANGHAI_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(^|[^\p{Han}])(?:[二土工止]海|上[悔梅每晦])[市巿]"));
+/// 关 misread in the opening of a title: `大于印发《…》的通知`.
+static GUANYU_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"[大夫美]于(印发|转发|做好|调整|开展|进一步|加强|实施|公布|修改|废止|明确|推进|建立|完善)")
+});
+/// A quote mark OCR read in place of the blank after an article label that a lost
+/// line break left mid-line: `…追究责任”第十条 本细则…`.
+static GLUED_ARTICLE_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r#"[”"]\s*(第[一二三四五六七八九十百]{1,4}条)[ ，,“]"#));
 
 /// Repairs OCR confusions only where the context makes the reading unambiguous:
 /// `2024年5月1曰` → `日`, `己经/己废止` → `已…`, `二O二四年` → `二〇二四年`,
@@ -172,7 +187,46 @@ pub fn repair_ocr(line: &str) -> String {
             }
         })
         .into_owned();
-    DI_RE.replace_all(&s, "第").into_owned()
+    s = MONTH_DAY_O_RE
+        .replace_all(&s, |c: &regex::Captures<'_>| {
+            let g = |i: usize| c.get(i).map_or("", |m| m.as_str());
+            format!(
+                "{}{}{}{}日",
+                g(1),
+                g(2).replace('O', "0"),
+                g(3),
+                g(4).replace('O', "0")
+            )
+        })
+        .into_owned();
+    s = DI_RE.replace_all(&s, "第").into_owned();
+    s = GUANYU_RE.replace_all(&s, "关于${1}").into_owned();
+    s = SHANGHAI_RE.replace_all(&s, "${1}上海市").into_owned();
+    // Stray quote marks or commas before an article label: "”第八条 …".
+    let lead = s.trim_start_matches(['”', '“', '"', '，', ',', '、', '\'']);
+    if lead.len() < s.len() && lead.starts_with('第') && parse_label(lead).is_some() {
+        s = lead.to_string();
+    }
+    s
+}
+
+/// Breaks a line before an article label that OCR glued to the previous article
+/// (`…追究责任”第十条 本细则…`): the quote mark stands where a line break was.
+pub fn split_glued_articles(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    for c in GLUED_ARTICLE_RE.captures_iter(line) {
+        let (Some(all), Some(label)) = (c.get(0), c.get(1)) else {
+            continue;
+        };
+        if all.start() == 0 {
+            continue;
+        }
+        out.push(line[from..all.start()].to_string());
+        from = label.start();
+    }
+    out.push(line[from..].to_string());
+    out
 }
 
 /// Splits a text into pages: at form feeds when present, otherwise after lines
@@ -343,20 +397,39 @@ pub fn rejoin_lines(lines: &[String]) -> Vec<String> {
 /// structural line per line, paragraphs separated by blank lines where the source
 /// had them.
 pub fn clean_text(raw: &str) -> String {
+    clean_text_with(raw, true)
+}
+
+/// [`clean_text`], with the rejoining of hard-wrapped lines as an option. Formats
+/// whose lines are already paragraphs (an HTML block, a DOCX paragraph) turn it off:
+/// a short line there is a heading or a menu, not half of a wrapped sentence.
+pub fn clean_text_with(raw: &str, rejoin: bool) -> String {
     let norm = normalize_width(raw);
     let pages = split_pages(&norm);
     let lines = remove_running_lines(pages);
     let lines: Vec<String> = lines
         .iter()
-        .map(|l| {
+        .flat_map(|l| {
             if is_table_row(l) {
-                l.trim().to_string()
+                vec![l.trim().to_string()]
             } else {
-                repair_ocr(&collapse_cjk_spaces(l.trim()))
+                let line = repair_ocr(&collapse_cjk_spaces(l.trim()));
+                if rejoin {
+                    split_glued_articles(&line)
+                        .into_iter()
+                        .map(|p| repair_ocr(p.trim()))
+                        .collect()
+                } else {
+                    vec![line]
+                }
             }
         })
         .collect();
-    let joined = rejoin_lines(&lines);
+    let joined = if rejoin {
+        rejoin_lines(&lines)
+    } else {
+        lines
+    };
     let mut out = joined.join("\n");
     // Collapse runs of blank lines.
     while out.contains("\n\n\n") {
@@ -502,5 +575,43 @@ mod tests {
             prop_assert_eq!(normalize_width(&once), once.clone());
             let _ = clean_text(&s);
         }
+    }
+
+    #[test]
+    fn ocr_title_and_name_openings_are_repaired() {
+        assert_eq!(
+            repair_ocr("上海市民政局 上海市卫生健康委员会大于印发《某办法》的通知"),
+            "上海市民政局 上海市卫生健康委员会关于印发《某办法》的通知"
+        );
+        assert_eq!(repair_ocr("”二海市徐汇区民政局关于开展"), "”上海市徐汇区民政局关于开展");
+        assert_eq!(repair_ocr("上悔市人力资源和社会保障局文件"), "上海市人力资源和社会保障局文件");
+        // Not at the start of a name: left alone.
+        assert_eq!(repair_ocr("第二海市场"), "第二海市场");
+        // "大于" is a word of its own elsewhere.
+        assert_eq!(repair_ocr("收入大于低保标准"), "收入大于低保标准");
+        assert_eq!(repair_ocr("”第八条 同一创业者"), "第八条 同一创业者");
+        assert_eq!(repair_ocr("2O24年6月2O曰"), "2024年6月20日");
+        assert_eq!(repair_ocr("2O24年1O月1曰起施行"), "2024年10月1日起施行");
+    }
+
+    #[test]
+    fn articles_glued_by_a_quote_mark_are_split() {
+        let t = clean_text("第九条 以虚假材料骗取补贴的，追回补贴资金，并依法追究责任”第十条 本细则自2019年11月1日起施行。");
+        assert_eq!(
+            t.lines().collect::<Vec<_>>(),
+            vec![
+                "第九条 以虚假材料骗取补贴的，追回补贴资金，并依法追究责任",
+                "第十条 本细则自2019年11月1日起施行。"
+            ]
+        );
+        // A quoted reference to an article is not a break.
+        let t = clean_text("依照本办法“第十条”规定办理。");
+        assert_eq!(t, "依照本办法“第十条”规定办理。");
+    }
+
+    #[test]
+    fn paragraph_formats_are_not_rejoined() {
+        let raw = "上海市一网通办 个人服务 法人服务 主题服务 好差评 登录注册这一行很长很长\n最低生活保障申请办事指南\n事项编码：310100165000";
+        assert_eq!(clean_text_with(raw, false).lines().count(), 3);
     }
 }

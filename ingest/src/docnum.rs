@@ -9,7 +9,7 @@ use crate::re;
 
 static BRACKET_RE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"([\p{Han}A-Za-z]{1,16})\s*[〔\[［(（【{〖]\s*((?:19|20)\d{2})\s*[〕\]］)）】}〗]\s*(第?\s*\d{1,4}\s*号)",
+        r"([\p{Han}A-Za-z]{1,16})\s*[〔\[［(（【{〖5]\s*((?:19|2[0O])[0-9O]{2})\s*[〕\]］)）】}〗]\s*[.．·]?\s*(第?\s*[0-9O](?:\s?[0-9O]){0,3}\s*号)",
     )
 });
 static ORDER_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -103,7 +103,13 @@ pub fn find_doc_numbers(text: &str) -> Vec<FoundDocNumber> {
             continue;
         }
         let start = pre.start() + (pre.as_str().len() - prefix.len());
-        let no_digits: String = no.as_str().chars().filter(|c| c.is_ascii_digit()).collect();
+        // OCR reads 0 as O; the repair stands because the whole still reads as a 文号.
+        let no_digits: String = no
+            .as_str()
+            .chars()
+            .map(|c| if c == 'O' { '0' } else { c })
+            .filter(|c| c.is_ascii_digit())
+            .collect();
         let di = if no.as_str().contains('第') {
             "第"
         } else {
@@ -111,7 +117,7 @@ pub fn find_doc_numbers(text: &str) -> Vec<FoundDocNumber> {
         };
         let number = format!(
             "{prefix}〔{}〕{di}{}号",
-            year.as_str(),
+            year.as_str().replace('O', "0"),
             number_text(&no_digits)
         );
         out.push(FoundDocNumber {
@@ -378,5 +384,18 @@ mod tests {
             let _ = find_doc_numbers(&s);
             let _ = looks_like_doc_number_line(&s);
         }
+    }
+
+    #[test]
+    fn ocr_damaged_numbers_read_as_numbers() {
+        let n = |s: &str| find_doc_numbers(s).first().map(|f| f.number.clone());
+        assert_eq!(n("沪民规[2O17]4号").as_deref(), Some("沪民规〔2017〕4号"));
+        assert_eq!(n("沪人社规（2O24）1 2号").as_deref(), Some("沪人社规〔2024〕12号"));
+        assert_eq!(n("闵民发[2O2O]45号").as_deref(), Some("闵民发〔2020〕45号"));
+        assert_eq!(n("徐民规 52024] 4号").as_deref(), Some("徐民规〔2024〕4号"));
+        assert_eq!(n("沪民规 (2025] 11号").as_deref(), Some("沪民规〔2025〕11号"));
+        assert_eq!(n("沪民规 (2025] .11号").as_deref(), Some("沪民规〔2025〕11号"));
+        // A sum of money is no 文号.
+        assert_eq!(n("补贴52024元"), None);
     }
 }

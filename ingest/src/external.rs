@@ -106,12 +106,23 @@ pub fn tool_available(tool: &str) -> bool {
 pub fn ocr_image(path: &Path, opts: &ToolOptions) -> Result<String> {
     let dir = tempfile::tempdir()?;
     let base = dir.path().join("ocr");
+    // A PNG in colour goes to tesseract with its red seals lifted; any other image,
+    // or one the PNG reader cannot take, goes as it is.
+    let lifted = dir.path().join("lifted.png");
+    let is_png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let input = if is_png && crate::seal::lift_seals(path, &lifted).unwrap_or(false) {
+        lifted.as_path()
+    } else {
+        path
+    };
     run(
         "tesseract",
         TESSERACT_HINT,
         Command::new(&opts.tesseract)
             .env("OMP_THREAD_LIMIT", "1")
-            .arg(path)
+            .arg(input)
             .arg(&base)
             .args(["-l", &opts.ocr_lang, "--psm", "6"]),
         opts.timeout,
@@ -172,8 +183,8 @@ pub fn pdf_to_text(path: &Path, opts: &ToolOptions) -> Result<PdfText> {
                 .args([
                     "-r",
                     "300",
+                    // In colour, so that the seals can be told from the text.
                     "-png",
-                    "-gray",
                     "-f",
                     &n,
                     "-l",

@@ -81,14 +81,14 @@ const BLOCK_TAGS: &[&str] = &[
 /// Lines that are site chrome whatever markup they sit in.
 const CHROME_WORDS: &[&str] = &[
     "ICP",
-    "备案",
+    "备案号",
+    "网安备",
     "版权所有",
     "Copyright",
     "copyright",
     "©",
     "打印本页",
     "关闭窗口",
-    "字号",
     "【大】",
     "【中】",
     "【小】",
@@ -103,7 +103,10 @@ const CHROME_WORDS: &[&str] = &[
     "网站标识码",
     "公网安备",
     "扫一扫",
-    "无障碍",
+    "无障碍浏览",
+    "无障碍阅读",
+    "无障碍模式",
+    "无障碍版",
     "返回顶部",
     "保存本页",
     "【打印】",
@@ -131,19 +134,35 @@ fn page_label(re: &Regex, line: &str) -> Option<String> {
     Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
+/// Chrome words are looked for only in short lines that open no numbered unit: a
+/// body line such as "（二）……设置无障碍通道" must never be taken for site chrome.
 fn is_chrome_line(line: &str) -> bool {
     let t = line.trim();
     if t.is_empty() {
         return true;
     }
+    if crate::labels::parse_label(t).is_some() {
+        return false;
+    }
     let short = t.chars().count() <= 60;
-    (short && CHROME_WORDS.iter().any(|w| t.contains(w)))
+    // The font-size switch "字号：大 中 小", not the 发文字号 of the metadata box.
+    let font_size = t.match_indices("字号").any(|(i, _)| !t[..i].ends_with('文'));
+    (short && (font_size || CHROME_WORDS.iter().any(|w| t.contains(w))))
         || (t.contains('>') && t.starts_with("首页"))
         || t.starts_with("首页 >")
         || t.starts_with("首页>")
         || matches!(
             t,
-            "首页" | "上一篇" | "下一篇" | "打印" | "关闭" | "大" | "中" | "小" | "|"
+            "首页"
+                | "上一篇"
+                | "下一篇"
+                | "打印"
+                | "关闭"
+                | "大"
+                | "中"
+                | "小"
+                | "|"
+                | "字号"
         )
 }
 
@@ -292,7 +311,15 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
     // The page's 发布日期 often shares a line with 浏览次数 or 打印本页, or sits below the
     // text: keep it, as a labelled line near the top where the metadata reader looks.
     let page_date = all.iter().find_map(|l| page_label(&PAGE_DATE_RE, l));
-    let page_source = all.iter().find_map(|l| page_label(&PAGE_SOURCE_RE, l));
+    // The footer that names the page's author is chrome and is dropped with it.
+    let page_source = all
+        .iter()
+        .find_map(|l| page_label(&PAGE_SOURCE_RE, l))
+        .or_else(|| {
+            let whole: String = root.text().collect();
+            let c = crate::meta::PROVIDED_BY_RE.captures(&whole)?;
+            Some(format!("来源：{}", c.get(1)?.as_str()))
+        });
     let mut lines: Vec<String> = all.into_iter().filter(|l| !is_chrome_line(l)).collect();
     for found in [page_source, page_date].into_iter().flatten() {
         if !lines.iter().take(40).any(|l| l.contains(&found)) {
@@ -367,5 +394,28 @@ mod tests {
             html_to_text("<html><script>x</script></html>"),
             Err(Error::NoHtmlContent)
         ));
+    }
+
+    #[test]
+    fn body_lines_with_chrome_words_are_kept() {
+        let html = r#"<html><body><div class="nav">首页 &gt; 政务公开</div><h1>上海市社区老年助餐服务管理办法</h1>
+<p>发文字号：沪民规〔2025〕3号</p>
+<div id="zoom"><p>第五条 社区长者食堂应当具备以下条件：</p><p>（二）就餐区域设置无障碍通道；</p>
+<p>第六条 异地就医备案的老年人可以就近就餐。</p></div>
+<div>无障碍浏览</div></body></html>"#;
+        let t = html_to_text(html).unwrap();
+        assert!(t.text.contains("（二）就餐区域设置无障碍通道"), "{}", t.text);
+        assert!(t.text.contains("第六条 异地就医备案"), "{}", t.text);
+        assert!(t.text.contains("发文字号：沪民规〔2025〕3号"), "{}", t.text);
+        assert!(!t.text.contains("无障碍浏览"), "{}", t.text);
+    }
+
+    #[test]
+    fn footer_naming_the_author_becomes_the_source() {
+        let html = r#"<html><body><h1>失业登记办事指南</h1><p>一、事项名称</p><p>失业登记</p>
+<div class="footer"><p>版权所有 上海市人民政府 本页内容由上海市人力资源和社会保障局提供</p></div></body></html>"#;
+        let t = html_to_text(html).unwrap();
+        assert!(t.text.contains("来源：上海市人力资源和社会保障局"), "{}", t.text);
+        assert!(!t.text.contains("版权所有"), "{}", t.text);
     }
 }

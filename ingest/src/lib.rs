@@ -38,6 +38,7 @@ pub mod numerals;
 pub mod pii;
 pub mod pipeline;
 pub mod records;
+pub mod seal;
 pub mod text;
 
 pub use error::{Error, Result};

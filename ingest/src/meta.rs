@@ -93,6 +93,7 @@ const FIELD_KEYS: &[(&str, &[&str])] = &[
             "联合发文",
             "联合发文单位",
             "联合发文机关",
+            "主管部门",
         ],
     ),
     ("source", &["来源", "信息来源"]),
@@ -154,6 +155,13 @@ fn set_labeled(l: &mut Labeled, field: &str, value: &str) {
     }
 }
 
+/// A `键：` at the start of a line or after a blank.
+static LINE_KEY_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:^|\s)(\p{Han}(?: ?\p{Han}){1,7})\s*[：:]\s*"));
+/// A page footer naming who wrote the page: "本页内容由上海市人力资源和社会保障局提供".
+pub(crate) static PROVIDED_BY_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:本页|本文|本栏目)?内容由([\p{Han}]{4,30}?)(?:提供|负责)"));
+
 /// Reads `键：值` lines and `键 | 值 | 键 | 值` table rows (the 信息公开 box of
 /// government pages).
 fn labeled_fields(lines: &[&str]) -> Labeled {
@@ -184,21 +192,19 @@ fn labeled_fields(lines: &[&str]) -> Labeled {
         if line.chars().count() > 80 {
             continue;
         }
-        // A line may hold several "键：值" pairs separated by blanks.
-        let mut rest = *line;
-        while let Some((k, v)) = rest.split_once(['：', ':']) {
-            let key = k.rsplit(char::is_whitespace).next().unwrap_or(k);
-            let (value, next) = match v.trim_start().find("  ") {
-                Some(i) => (&v.trim_start()[..i], &v.trim_start()[i..]),
-                None => (v, ""),
-            };
-            match key_of(key) {
-                Some(f) => set_labeled(&mut l, f, value),
-                None => break,
-            }
-            rest = next.trim_start();
-            if rest.is_empty() {
-                break;
+        // A line may hold several "键：值" pairs ("来源：市民政局 发布时间：2025-06-20
+        // 字号：大 中 小"): each known key's value runs to the next key.
+        let keys: Vec<(usize, usize, &str)> = LINE_KEY_RE
+            .captures_iter(line)
+            .filter_map(|c| {
+                let k = c.get(1)?;
+                Some((k.start(), c.get(0)?.end(), k.as_str()))
+            })
+            .collect();
+        for (i, (_, value_start, key)) in keys.iter().enumerate() {
+            let end = keys.get(i + 1).map_or(line.len(), |k| k.0);
+            if let Some(f) = key_of(key) {
+                set_labeled(&mut l, f, &line[*value_start..end]);
             }
         }
     }
@@ -241,6 +247,7 @@ const TITLE_ENDINGS: &[&str] = &[
     "流程",
     "告知书",
     "口径",
+    "常见问题",
 ];
 
 static PAREN_SUFFIX_RE: LazyLock<Regex> = LazyLock::new(|| re(r"[（(][^（）()]{0,40}[）)]$"));
@@ -266,7 +273,15 @@ pub fn ends_like_title(s: &str) -> bool {
 
 /// Removes a trailing 文号 in brackets and a site-name suffix from a title.
 pub fn clean_title(t: &str) -> String {
-    let mut s = t.trim().to_string();
+    // A quote mark OCR left before the first character belongs to nothing.
+    let mut s = t
+        .trim()
+        .trim_start_matches(['”', '’', '"', '\'', '“'])
+        .trim()
+        .to_string();
+    if t.trim().starts_with('“') && t.contains('”') {
+        s = t.trim().to_string();
+    }
     if !ends_like_title(&s) {
         let stripped = SITE_SUFFIX_RE.replace(&s, "").into_owned();
         if ends_like_title(&stripped) {
@@ -320,6 +335,13 @@ fn is_skippable_head_line(line: &str) -> bool {
         || key_of(t.split(['：', ':']).next().unwrap_or("")).is_some()
         || t.starts_with("索引号")
         || t.starts_with("签发")
+        || is_breadcrumb(t)
+}
+
+/// A site's breadcrumb trail (`首页 / 办事服务 / 常见问题`, `首页 > 政务公开`).
+fn is_breadcrumb(t: &str) -> bool {
+    (t.starts_with("首页") || t.starts_with("当前位置") || t.starts_with("您的位置"))
+        && t.contains(['>', '/', '›', '»', '＞'])
 }
 
 fn title_from_head(bodies: &Bodies, head: &[&str]) -> Option<String> {
@@ -396,6 +418,14 @@ fn signature(bodies: &Bodies, lines: &[&str]) -> (Vec<String>, Option<NaiveDate>
             // "上海市民政局 2024年4月22日" on one line.
             let f = find_dates(t);
             match f.as_slice() {
+                // A seal fragment OCR read before the date: "则 2025年9月22日".
+                [one]
+                    if t[one.end..].trim().is_empty()
+                        && (1..=2).contains(&t[..one.start].trim().chars().count())
+                        && bodies.split(&t[..one.start]).is_none() =>
+                {
+                    one.date
+                }
                 [one] if t[one.end..].trim().is_empty() && one.start > 0 => {
                     match bodies.split(&t[..one.start]) {
                         Some(orgs) => return (orgs, one.date, Some(i)),
@@ -669,13 +699,41 @@ pub fn supersedes_from_text(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether a title names a page that explains another document (解读, 问答, 常见问题):
+/// the 文号 and dates it quotes are that document's, not its own.
+fn is_interpretation(title: &str) -> bool {
+    ["解读", "答问", "问答", "一图读懂", "图解", "答记者问", "常见问题"]
+        .iter()
+        .any(|w| title.contains(w))
+}
+
+/// A status stated by a banner or an editor's note at the head of a page
+/// (`【失效提示】本解读对应的《…》已于2025年1月1日废止`, `【编者注：本办法已根据…修正】`).
+fn banner_status(line: &str) -> Option<Status> {
+    let t = line.trim();
+    let opener: String = t.chars().take(8).collect();
+    if !(t.starts_with(['【', '[', '［'])
+        && ["提示", "编者", "注", "说明", "公告"]
+            .iter()
+            .any(|w| opener.contains(w)))
+    {
+        return None;
+    }
+    if t.contains("废止") {
+        Some(Status::Repealed)
+    } else if ["修订", "修正", "修改"].iter().any(|w| t.contains(w)) {
+        Some(Status::Amended)
+    } else if t.contains("失效") {
+        Some(Status::Expired)
+    } else {
+        None
+    }
+}
+
 fn level_from(title: &str, doc_number: Option<&str>, issuer: Option<&str>) -> Option<Level> {
     let core = PAREN_SUFFIX_RE.replace(title.trim(), "").into_owned();
     let core = core.trim();
-    if ["解读", "答问", "问答", "一图读懂", "图解", "答记者问"]
-        .iter()
-        .any(|w| title.contains(w))
-    {
+    if is_interpretation(title) {
         return Some(Level::Interpretation);
     }
     if [
@@ -756,7 +814,13 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
     let head = head_lines(&nonempty);
     let bodies = hints.bodies.clone().unwrap_or_else(Bodies::embedded);
     let cover = find_cover(&nonempty);
-    let labeled = labeled_fields(&nonempty.iter().take(40).copied().collect::<Vec<_>>());
+    let mut labeled = labeled_fields(&nonempty.iter().take(40).copied().collect::<Vec<_>>());
+    if labeled.source.is_none() {
+        labeled.source = nonempty.iter().rev().find_map(|l| {
+            let c = PROVIDED_BY_RE.captures(l)?;
+            Some(c.get(1)?.as_str().to_string())
+        });
+    }
 
     for (i, l) in lines.iter().enumerate() {
         for f in find_dates(l) {
@@ -809,8 +873,11 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         bodies.split(&t[..i])
     });
     // 版头 issuers printed one per line above the title (…文件 on the last of them).
+    // A page puts its 信息公开 box, a banner or a 来源 line above them.
     let header_orgs: Vec<String> = head
         .iter()
+        .take(10)
+        .skip_while(|l| bodies.split(l.trim().trim_end_matches("文件")).is_none())
         .map_while(|l| bodies.split(l.trim().trim_end_matches("文件")))
         .flatten()
         .collect();
@@ -818,8 +885,19 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         .as_ref()
         .filter(|c| matches!(c.kind, CoverKind::Order | CoverKind::Announcement))
         .and_then(|c| c.issuer.clone());
+    // A 信息公开 box often names only the lead body of a joint document; the 版头 or
+    // the 落款 that name it and more are the fuller reading.
+    let labeled_issuer = labeled.issuer.clone().map(|lab| {
+        let named: Vec<&str> = lab.split('、').collect();
+        [&header_orgs, &sig_orgs]
+            .into_iter()
+            .filter(|orgs| orgs.len() > named.len() && named.iter().all(|n| orgs.iter().any(|o| o == n)))
+            .map(|orgs| orgs.join("、"))
+            .next()
+            .unwrap_or(lab)
+    });
     let issuer = cover_issuer
-        .or_else(|| labeled.issuer.clone())
+        .or(labeled_issuer)
         .or_else(|| (!sig_orgs.is_empty()).then(|| sig_orgs.join("、")))
         .or_else(|| (header_orgs.len() >= 2).then(|| header_orgs.join("、")))
         .or_else(|| title_orgs.map(|o| o.join("、")))
@@ -839,8 +917,15 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         .iter()
         .find(|l| is_date_line(l))
         .and_then(|l| parse_date(l));
-    let published = labeled
-        .written
+    let interpretation = title.as_deref().is_some_and(is_interpretation);
+    let published = if interpretation {
+        // The dates in its head are the interpreted document's.
+        labeled.written.or(sig_date).or(labeled.published)
+    } else {
+        None
+    };
+    let published = published
+        .or(labeled.written)
         .or(sig_date)
         .or(head_date_line)
         .or_else(|| head.iter().find_map(|l| revision_note_date(l)))
@@ -852,12 +937,16 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         })
         .or(labeled.published);
 
+    // A 解读 takes no effect of its own: the 施行 and 有效期 in its text are the
+    // interpreted document's.
     let effective = labeled
         .effective
-        .or_else(|| effective_from_text(text, published));
-    let expires = labeled
-        .expires
-        .or_else(|| expiry_from_text(text, effective.or(published)));
+        .or_else(|| (!interpretation).then(|| effective_from_text(text, published)).flatten());
+    let expires = labeled.expires.or_else(|| {
+        (!interpretation)
+            .then(|| expiry_from_text(text, effective.or(published)))
+            .flatten()
+    });
 
     let status_override = labeled
         .status
@@ -893,7 +982,15 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
                     Status::Repealed
                 })
             })
-        });
+        })
+        .or_else(|| head.iter().find_map(|l| banner_status(l)));
+
+    // A 解读 has no 文号 of its own; the ones in its text are the interpreted document's.
+    let doc_number = if interpretation {
+        labeled.doc_number.clone()
+    } else {
+        doc_number
+    };
 
     // A 文号 read from a history 题注 is the current text's: the latest revision's.
     let doc_number = match head.iter().find_map(|l| revision_note(l).map(|r| (l, r))) {
@@ -1221,5 +1318,73 @@ mod tests {
         };
         let (f, _) = extract_policy("正文", &h);
         assert_eq!(f.title.as_deref(), Some("关于做好育儿补贴发放工作的通知"));
+    }
+
+    #[test]
+    fn interpretation_page_takes_no_number_or_dates_of_the_interpreted_text() {
+        let text = "首页 / 政务公开 / 政策解读\n《关于调整本市特困人员救助供养标准的通知》政策解读\n来源：上海市民政局 发布时间：2025-06-20 字号：大 中 小\n相关文件：上海市民政局关于调整本市特困人员救助供养标准的通知（沪民规〔2025〕9号）\n一、为什么要调整？\n标准联动调整。\n二、什么时候开始执行？\n《通知》自2025年7月1日起执行，有效期至2030年6月30日。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(
+            f.title.as_deref(),
+            Some("《关于调整本市特困人员救助供养标准的通知》政策解读")
+        );
+        assert_eq!(f.level, Some(Level::Interpretation));
+        assert_eq!(f.doc_number, None);
+        assert_eq!(f.issuer.as_deref(), Some("上海市民政局"));
+        assert_eq!(f.published, Some(d("2025-06-20")));
+        assert_eq!(f.effective, None);
+        assert_eq!(f.expires, None);
+    }
+
+    #[test]
+    fn faq_page_issuer_from_its_footer_and_title_past_the_breadcrumb() {
+        let text = "首页 / 办事服务 / 工伤保险 / 常见问题\n工伤保险待遇常见问题\n发布时间：2019-08-22 【打印】\n1. 问：多长时间内申请？\n答：30日内。\n2. 问：要哪些材料？\n答：申请表。\n（本页内容由上海市人力资源和社会保障局提供）";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.title.as_deref(), Some("工伤保险待遇常见问题"));
+        assert_eq!(f.issuer.as_deref(), Some("上海市人力资源和社会保障局"));
+        assert_eq!(f.level, Some(Level::Interpretation));
+        assert_eq!(f.published, Some(d("2019-08-22")));
+    }
+
+    #[test]
+    fn banner_states_the_status() {
+        let text = "【提示】本文件已于2019年修订，修订后文本见《上海市某某救助办法》（沪民规〔2019〕15号）。\n上海市某某救助办法\n第一条 为了规范，制定本办法。\n第二条 本办法自2015年10月1日起施行。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.status_override, Some(Status::Amended));
+        let text = "【失效提示】本解读对应的《某办法》已于2025年1月1日废止。\n关于《某办法》的解读\n一、背景\n略。\n二、内容\n略。";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.status_override, Some(Status::Repealed));
+    }
+
+    #[test]
+    fn a_box_naming_the_lead_body_is_widened_by_the_signature() {
+        let text = "发布机构：上海市残疾人联合会\n上海市残疾人职业技能培训补贴办法\n第一条 为了促进就业，制定本办法。\n第二条 本办法自2024年5月1日起施行。\n上海市残疾人联合会 上海市人力资源和社会保障局 上海市财政局\n2024年4月10日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市残疾人联合会、上海市人力资源和社会保障局、上海市财政局")
+        );
+        // A signature naming other bodies only does not replace the box.
+        let text = "发布机构：上海市民政局\n某某办法\n第一条 甲。\n第二条 乙。\n上海市财政局\n2024年4月10日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.issuer.as_deref(), Some("上海市民政局"));
+    }
+
+    #[test]
+    fn several_labels_on_one_line() {
+        let l = labeled_fields(&["事项编码：310100165000 事项类型：行政给付 发布日期：2025-09-03 版本号：V6.2"]);
+        assert_eq!(l.published, Some(d("2025-09-03")));
+        assert_eq!(l.doc_number, None);
+    }
+
+    #[test]
+    fn signature_read_through_seal_fragments() {
+        let text = "关于印发《上海市某某服务管理办法》的通知\n沪民规〔2025〕11号\n一、甲\n略。\n二、乙\n略。\n上海市民政局 。 上海市卫生健康委员会\n则 2025年9月22日";
+        let (f, _) = extract_policy(text, &Hints::default());
+        assert_eq!(f.published, Some(d("2025-09-22")));
+        assert_eq!(
+            f.issuer.as_deref(),
+            Some("上海市民政局、上海市卫生健康委员会")
+        );
     }
 }

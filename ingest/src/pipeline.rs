@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use zhiban_knowledge::{DocKind, Document, DocumentMeta, Level, Status};
 
 use crate::articles::{Structure, split};
-use crate::clean::clean_text;
+use crate::clean::clean_text_with;
 use crate::dates::parse_date;
 use crate::docnum::normalize_doc_number;
 use crate::error::{Error, Result};
@@ -527,7 +527,20 @@ fn policy_document(
     } else {
         raw
     };
-    let cleaned = clean_text(raw);
+    let paragraphs = HTML_EXT.contains(&job.ext.as_str()) || job.ext == "docx";
+    let cleaned = clean_text_with(raw, !paragraphs);
+    // Scans and their text: a known name misread by one character is put right before
+    // the issuer and the title are read from it.
+    let cleaned = if paragraphs {
+        cleaned
+    } else {
+        let bodies = opts.bodies.clone().unwrap_or_else(crate::bodies::Bodies::embedded);
+        cleaned
+            .lines()
+            .map(|l| bodies.repair_names(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     if cleaned.trim().is_empty() {
         r.errors.push(Error::Empty.to_string());
         return;
