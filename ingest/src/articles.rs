@@ -433,7 +433,10 @@ mod tests {
         let t = "异地就医备案政策问答\n近期不少参保人员来电咨询。\n问：哪些人员需要办理备案？\n答：以下人员：\n1. 异地安置退休人员；\n2. 异地长期居住人员。\n问：需要哪些材料？\n答：身份证件。\n问：可以通过哪些途径办理？\n答：线上线下均可。";
         let (s, c) = split(t);
         assert_eq!(s, Structure::Questions);
-        assert_eq!(labels(&c), vec![None, Some("第一问"), Some("第二问"), Some("第三问")]);
+        assert_eq!(
+            labels(&c),
+            vec![None, Some("第一问"), Some("第二问"), Some("第三问")]
+        );
         assert_eq!(c[1].1, vec!["哪些人员需要办理备案？".to_string()]);
         assert!(c[1].2.contains("2. 异地长期居住人员"));
     }

@@ -185,9 +185,9 @@ impl Bodies {
             t = t.replace(m, " ");
         }
         let mut out = Vec::new();
-        for piece in
-            t.split(|c: char| c.is_whitespace() || "、，,;；。“”\"‘’'「」『』【】〖〗[]·•/|".contains(c))
-        {
+        for piece in t.split(|c: char| {
+            c.is_whitespace() || "、，,;；。“”\"‘’'「」『』【】〖〗[]·•/|".contains(c)
+        }) {
             if piece.is_empty() {
                 continue;
             }
@@ -313,9 +313,15 @@ mod tests {
             "上海市人力资源和社会保障局文件"
         );
         // A correct name is never turned into its neighbour (民政 / 财政).
-        assert_eq!(b.repair_names("上海市财政局 上海市民政局"), "上海市财政局 上海市民政局");
+        assert_eq!(
+            b.repair_names("上海市财政局 上海市民政局"),
+            "上海市财政局 上海市民政局"
+        );
         // Inside a word, nothing is touched.
-        assert_eq!(b.repair_names("本上悔市人力资源和社会保障局"), "本上悔市人力资源和社会保障局");
+        assert_eq!(
+            b.repair_names("本上悔市人力资源和社会保障局"),
+            "本上悔市人力资源和社会保障局"
+        );
         // One character away from two names: ambiguous, left as read.
         assert_eq!(b.repair_names("上海市某政局"), "上海市某政局");
     }

@@ -123,9 +123,8 @@ static CN_YEAR_RE: LazyLock<Regex> =
 static AR_YEAR_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9OolI]{4})(\s*年)"));
 static DI_RE: LazyLock<Regex> = LazyLock::new(|| re(r"笫"));
 /// A date whose month or day OCR read with O for 0 (`2024年6月2O曰`).
-static MONTH_DAY_O_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(\d{4}\s*年\s*)([0-9O]{1,2})(\s*月\s*)([0-9O]{1,2})(\s*[日曰])")
-});
+static MONTH_DAY_O_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(\d{4}\s*年\s*)([0-9O]{1,2})(\s*月\s*)([0-9O]{1,2})(\s*[日曰])"));
 /// 上海市 with its first or second character misread, where a name begins.
 static SHANGHAI_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(^|[^\p{Han}])(?:[二土工止]海|上[悔梅每晦])[市巿]"));
@@ -425,11 +424,7 @@ pub fn clean_text_with(raw: &str, rejoin: bool) -> String {
             }
         })
         .collect();
-    let joined = if rejoin {
-        rejoin_lines(&lines)
-    } else {
-        lines
-    };
+    let joined = if rejoin { rejoin_lines(&lines) } else { lines };
     let mut out = joined.join("\n");
     // Collapse runs of blank lines.
     while out.contains("\n\n\n") {
@@ -583,8 +578,14 @@ mod tests {
             repair_ocr("上海市民政局 上海市卫生健康委员会大于印发《某办法》的通知"),
             "上海市民政局 上海市卫生健康委员会关于印发《某办法》的通知"
         );
-        assert_eq!(repair_ocr("”二海市徐汇区民政局关于开展"), "”上海市徐汇区民政局关于开展");
-        assert_eq!(repair_ocr("上悔市人力资源和社会保障局文件"), "上海市人力资源和社会保障局文件");
+        assert_eq!(
+            repair_ocr("”二海市徐汇区民政局关于开展"),
+            "”上海市徐汇区民政局关于开展"
+        );
+        assert_eq!(
+            repair_ocr("上悔市人力资源和社会保障局文件"),
+            "上海市人力资源和社会保障局文件"
+        );
         // Not at the start of a name: left alone.
         assert_eq!(repair_ocr("第二海市场"), "第二海市场");
         // "大于" is a word of its own elsewhere.
@@ -596,7 +597,9 @@ mod tests {
 
     #[test]
     fn articles_glued_by_a_quote_mark_are_split() {
-        let t = clean_text("第九条 以虚假材料骗取补贴的，追回补贴资金，并依法追究责任”第十条 本细则自2019年11月1日起施行。");
+        let t = clean_text(
+            "第九条 以虚假材料骗取补贴的，追回补贴资金，并依法追究责任”第十条 本细则自2019年11月1日起施行。",
+        );
         assert_eq!(
             t.lines().collect::<Vec<_>>(),
             vec![

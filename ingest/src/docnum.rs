@@ -390,11 +390,20 @@ mod tests {
     fn ocr_damaged_numbers_read_as_numbers() {
         let n = |s: &str| find_doc_numbers(s).first().map(|f| f.number.clone());
         assert_eq!(n("沪民规[2O17]4号").as_deref(), Some("沪民规〔2017〕4号"));
-        assert_eq!(n("沪人社规（2O24）1 2号").as_deref(), Some("沪人社规〔2024〕12号"));
+        assert_eq!(
+            n("沪人社规（2O24）1 2号").as_deref(),
+            Some("沪人社规〔2024〕12号")
+        );
         assert_eq!(n("闵民发[2O2O]45号").as_deref(), Some("闵民发〔2020〕45号"));
         assert_eq!(n("徐民规 52024] 4号").as_deref(), Some("徐民规〔2024〕4号"));
-        assert_eq!(n("沪民规 (2025] 11号").as_deref(), Some("沪民规〔2025〕11号"));
-        assert_eq!(n("沪民规 (2025] .11号").as_deref(), Some("沪民规〔2025〕11号"));
+        assert_eq!(
+            n("沪民规 (2025] 11号").as_deref(),
+            Some("沪民规〔2025〕11号")
+        );
+        assert_eq!(
+            n("沪民规 (2025] .11号").as_deref(),
+            Some("沪民规〔2025〕11号")
+        );
         // A sum of money is no 文号.
         assert_eq!(n("补贴52024元"), None);
     }

@@ -146,23 +146,16 @@ fn is_chrome_line(line: &str) -> bool {
     }
     let short = t.chars().count() <= 60;
     // The font-size switch "字号：大 中 小", not the 发文字号 of the metadata box.
-    let font_size = t.match_indices("字号").any(|(i, _)| !t[..i].ends_with('文'));
+    let font_size = t
+        .match_indices("字号")
+        .any(|(i, _)| !t[..i].ends_with('文'));
     (short && (font_size || CHROME_WORDS.iter().any(|w| t.contains(w))))
         || (t.contains('>') && t.starts_with("首页"))
         || t.starts_with("首页 >")
         || t.starts_with("首页>")
         || matches!(
             t,
-            "首页"
-                | "上一篇"
-                | "下一篇"
-                | "打印"
-                | "关闭"
-                | "大"
-                | "中"
-                | "小"
-                | "|"
-                | "字号"
+            "首页" | "上一篇" | "下一篇" | "打印" | "关闭" | "大" | "中" | "小" | "|" | "字号"
         )
 }
 
@@ -404,7 +397,11 @@ mod tests {
 <p>第六条 异地就医备案的老年人可以就近就餐。</p></div>
 <div>无障碍浏览</div></body></html>"#;
         let t = html_to_text(html).unwrap();
-        assert!(t.text.contains("（二）就餐区域设置无障碍通道"), "{}", t.text);
+        assert!(
+            t.text.contains("（二）就餐区域设置无障碍通道"),
+            "{}",
+            t.text
+        );
         assert!(t.text.contains("第六条 异地就医备案"), "{}", t.text);
         assert!(t.text.contains("发文字号：沪民规〔2025〕3号"), "{}", t.text);
         assert!(!t.text.contains("无障碍浏览"), "{}", t.text);
@@ -415,7 +412,11 @@ mod tests {
         let html = r#"<html><body><h1>失业登记办事指南</h1><p>一、事项名称</p><p>失业登记</p>
 <div class="footer"><p>版权所有 上海市人民政府 本页内容由上海市人力资源和社会保障局提供</p></div></body></html>"#;
         let t = html_to_text(html).unwrap();
-        assert!(t.text.contains("来源：上海市人力资源和社会保障局"), "{}", t.text);
+        assert!(
+            t.text.contains("来源：上海市人力资源和社会保障局"),
+            "{}",
+            t.text
+        );
         assert!(!t.text.contains("版权所有"), "{}", t.text);
     }
 }

@@ -702,9 +702,17 @@ pub fn supersedes_from_text(text: &str) -> Vec<String> {
 /// Whether a title names a page that explains another document (解读, 问答, 常见问题):
 /// the 文号 and dates it quotes are that document's, not its own.
 fn is_interpretation(title: &str) -> bool {
-    ["解读", "答问", "问答", "一图读懂", "图解", "答记者问", "常见问题"]
-        .iter()
-        .any(|w| title.contains(w))
+    [
+        "解读",
+        "答问",
+        "问答",
+        "一图读懂",
+        "图解",
+        "答记者问",
+        "常见问题",
+    ]
+    .iter()
+    .any(|w| title.contains(w))
 }
 
 /// A status stated by a banner or an editor's note at the head of a page
@@ -891,7 +899,9 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
         let named: Vec<&str> = lab.split('、').collect();
         [&header_orgs, &sig_orgs]
             .into_iter()
-            .filter(|orgs| orgs.len() > named.len() && named.iter().all(|n| orgs.iter().any(|o| o == n)))
+            .filter(|orgs| {
+                orgs.len() > named.len() && named.iter().all(|n| orgs.iter().any(|o| o == n))
+            })
             .map(|orgs| orgs.join("、"))
             .next()
             .unwrap_or(lab)
@@ -939,9 +949,11 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
 
     // A 解读 takes no effect of its own: the 施行 and 有效期 in its text are the
     // interpreted document's.
-    let effective = labeled
-        .effective
-        .or_else(|| (!interpretation).then(|| effective_from_text(text, published)).flatten());
+    let effective = labeled.effective.or_else(|| {
+        (!interpretation)
+            .then(|| effective_from_text(text, published))
+            .flatten()
+    });
     let expires = labeled.expires.or_else(|| {
         (!interpretation)
             .then(|| expiry_from_text(text, effective.or(published)))
@@ -1372,7 +1384,9 @@ mod tests {
 
     #[test]
     fn several_labels_on_one_line() {
-        let l = labeled_fields(&["事项编码：310100165000 事项类型：行政给付 发布日期：2025-09-03 版本号：V6.2"]);
+        let l = labeled_fields(&[
+            "事项编码：310100165000 事项类型：行政给付 发布日期：2025-09-03 版本号：V6.2",
+        ]);
         assert_eq!(l.published, Some(d("2025-09-03")));
         assert_eq!(l.doc_number, None);
     }

@@ -534,7 +534,10 @@ fn policy_document(
     let cleaned = if paragraphs {
         cleaned
     } else {
-        let bodies = opts.bodies.clone().unwrap_or_else(crate::bodies::Bodies::embedded);
+        let bodies = opts
+            .bodies
+            .clone()
+            .unwrap_or_else(crate::bodies::Bodies::embedded);
         cleaned
             .lines()
             .map(|l| bodies.repair_names(l))

@@ -42,7 +42,12 @@ fn report(score: &zhiban_ingest::MetadataScore) -> String {
     score
         .mismatches
         .iter()
-        .map(|m| format!("{} {}: expected {} got {}", m.source_file, m.field, m.expected, m.got))
+        .map(|m| {
+            format!(
+                "{} {}: expected {} got {}",
+                m.source_file, m.field, m.expected, m.got
+            )
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -77,7 +82,14 @@ fn scans_keep_their_number_dates_and_articles() {
     // Where a seal or a misread character still defeats OCR (an expiry date broken
     // across lines, a stray character in a title) the field stays short; these
     // fields are read exactly on every scan.
-    for field in ["doc_number", "issuer", "level", "published", "effective", "article_count"] {
+    for field in [
+        "doc_number",
+        "issuer",
+        "level",
+        "published",
+        "effective",
+        "article_count",
+    ] {
         assert_eq!(score.per_field[field], 1.0, "{field}\n{}", report(&score));
     }
 }
