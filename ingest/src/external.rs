@@ -108,11 +108,11 @@ pub fn ocr_image(path: &Path, opts: &ToolOptions) -> Result<String> {
     let base = dir.path().join("ocr");
     // A PNG in colour goes to tesseract with its red seals lifted; any other image,
     // or one the PNG reader cannot take, goes as it is.
-    let lifted = dir.path().join("lifted.png");
-    let is_png = path
+    let lifted = dir.path().join("lifted.ppm");
+    let liftable = path
         .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    let input = if is_png && crate::seal::lift_seals(path, &lifted).unwrap_or(false) {
+        .is_some_and(|e| e.eq_ignore_ascii_case("png") || e.eq_ignore_ascii_case("ppm"));
+    let input = if liftable && crate::seal::lift_seals(path, &lifted).unwrap_or(false) {
         lifted.as_path()
     } else {
         path
@@ -183,8 +183,8 @@ pub fn pdf_to_text(path: &Path, opts: &ToolOptions) -> Result<PdfText> {
                 .args([
                     "-r",
                     "300",
-                    // In colour, so that the seals can be told from the text.
-                    "-png",
+                    // In colour, so that the seals can be told from the text; as PPM,
+                    // which costs no compression on the way to tesseract.
                     "-f",
                     &n,
                     "-l",
@@ -195,7 +195,7 @@ pub fn pdf_to_text(path: &Path, opts: &ToolOptions) -> Result<PdfText> {
                 .arg(&prefix),
             opts.timeout,
         )?;
-        *page = ocr_image(&prefix.with_extension("png"), opts)?;
+        *page = ocr_image(&prefix.with_extension("ppm"), opts)?;
         ocr_pages += 1;
     }
     Ok(PdfText {

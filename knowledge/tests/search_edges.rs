@@ -130,3 +130,77 @@ fn building_nothing_fails_cleanly() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// A 办法 whose preamble repeats every word of a question about its 补贴标准, and whose
+/// answering article says them only through its 章 heading.
+fn rule_with_front_matter() -> Document {
+    use zhiban_knowledge::{DocKind, DocumentMeta, Level};
+    Document::new(
+        DocumentMeta {
+            kind: Some(DocKind::Policy),
+            source_file: "policies/江川市助餐服务补贴办法.txt".into(),
+            title: "江川市助餐服务补贴办法".into(),
+            level: Some(Level::NormativeDocument),
+            published: Some(d("2025-01-06")),
+            ..Default::default()
+        },
+        vec![
+            (
+                None,
+                Vec::new(),
+                "江川市助餐服务补贴办法。为做好助餐服务补贴工作，明确助餐服务补贴对象、助餐服务补贴标准和助餐服务补贴发放，制定本办法。".into(),
+            ),
+            (
+                Some("第一条".into()),
+                vec!["第一章 总则".into(), "第一条".into()],
+                "第一条 为了规范本市老年人用餐服务，制定本办法。".into(),
+            ),
+            (
+                Some("第五条".into()),
+                vec!["第二章 补贴标准".into(), "第五条".into()],
+                "第五条 每人每餐给予三元，由区财政承担。".into(),
+            ),
+        ],
+    )
+}
+
+fn ranked_labels(weight: f32, query: &str) -> Vec<Option<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SnapshotStore::new(dir.path());
+    let mut opts = common::options();
+    opts.fusion.front_matter_weight = weight;
+    let built = store.build(&[rule_with_front_matter()], &opts).unwrap();
+    store.publish(&built.id).unwrap();
+    let snap = store.open_current().unwrap();
+    search(&snap, &request(query, Mode::Bm25, None, true))
+        .hits
+        .into_iter()
+        .map(|h| h.article)
+        .collect()
+}
+
+#[test]
+fn front_matter_is_weighed_down_below_the_articles() {
+    let q = "助餐服务补贴标准";
+    // Undemoted, the preamble that repeats every word comes first.
+    assert_eq!(ranked_labels(1.0, q).first(), Some(&None));
+    // Weighed down to nothing, every article that matches outranks it.
+    let demoted = ranked_labels(0.0, q);
+    assert_eq!(
+        demoted.first(),
+        Some(&Some("第五条".to_string())),
+        "{demoted:?}"
+    );
+    assert!(demoted.contains(&None), "still found: {demoted:?}");
+}
+
+#[test]
+fn an_article_is_found_by_its_heading() {
+    // "补贴标准" is only in the 章 heading of 第五条, never in its text.
+    let labels = ranked_labels(0.0, "补贴标准");
+    assert_eq!(
+        labels.first(),
+        Some(&Some("第五条".to_string())),
+        "{labels:?}"
+    );
+}
