@@ -130,7 +130,9 @@ static SHANGHAI_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(^|[^\p{Han}])(?:[二土工止]海|上[悔梅每晦])[市巿]"));
 /// 关 misread in the opening of a title: `大于印发《…》的通知`.
 static GUANYU_RE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"[大夫美]于(印发|转发|做好|调整|开展|进一步|加强|实施|公布|修改|废止|明确|推进|建立|完善)")
+    re(
+        r"(?:大于(印发|转发)|[夫美]于(印发|转发|做好|调整|开展|进一步|加强|实施|公布|修改|废止|明确|推进|建立|完善))",
+    )
 });
 /// A quote mark OCR read in place of the blank after an article label that a lost
 /// line break left mid-line: `…追究责任”第十条 本细则…`.
@@ -199,7 +201,7 @@ pub fn repair_ocr(line: &str) -> String {
         })
         .into_owned();
     s = DI_RE.replace_all(&s, "第").into_owned();
-    s = GUANYU_RE.replace_all(&s, "关于${1}").into_owned();
+    s = GUANYU_RE.replace_all(&s, "关于${1}${2}").into_owned();
     s = SHANGHAI_RE.replace_all(&s, "${1}上海市").into_owned();
     // Stray quote marks or commas before an article label: "”第八条 …".
     let lead = s.trim_start_matches(['”', '“', '"', '，', ',', '、', '\'']);
@@ -588,8 +590,16 @@ mod tests {
         );
         // Not at the start of a name: left alone.
         assert_eq!(repair_ocr("第二海市场"), "第二海市场");
-        // "大于" is a word of its own elsewhere.
+        // "大于" is a word of its own elsewhere, before 调整 too.
         assert_eq!(repair_ocr("收入大于低保标准"), "收入大于低保标准");
+        assert_eq!(
+            repair_ocr("增幅不得大于调整前的标准"),
+            "增幅不得大于调整前的标准"
+        );
+        assert_eq!(
+            repair_ocr("夫于做好本区工作的通知"),
+            "关于做好本区工作的通知"
+        );
         assert_eq!(repair_ocr("”第八条 同一创业者"), "第八条 同一创业者");
         assert_eq!(repair_ocr("2O24年6月2O曰"), "2024年6月20日");
         assert_eq!(repair_ocr("2O24年1O月1曰起施行"), "2024年10月1日起施行");
