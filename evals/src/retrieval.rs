@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
-use zhiban_knowledge::{Filter, Mode, Snapshot};
+use zhiban_knowledge::{Filter, FusionParams, Mode, Snapshot};
 
 use crate::metrics::{QueryScores, mean, score};
 use crate::report::RetrievalReport;
@@ -52,6 +52,10 @@ pub struct GoldQuery {
     /// Relevant items.
     #[serde(default)]
     pub gold: Vec<Gold>,
+    /// The split the question belongs to (`dev` to tune on, `test` held back), when the
+    /// set has one.
+    #[serde(default)]
+    pub split: Option<String>,
 }
 
 fn yes() -> bool {
@@ -93,6 +97,9 @@ pub struct HarnessOptions {
     pub split: String,
     /// Only these kinds (empty = all).
     pub kinds: Vec<zhiban_knowledge::DocKind>,
+    /// Fusion parameters to rank with instead of the snapshot's own (tuning on a dev
+    /// split without rebuilding the snapshot).
+    pub fusion: Option<FusionParams>,
 }
 
 /// Per-query outcome, for reports that list failures.
@@ -152,7 +159,7 @@ pub fn run(
             &filter,
             10,
             false,
-            &snapshot.fusion(),
+            &opts.fusion.unwrap_or_else(|| snapshot.fusion()),
             &snapshot.bm25(),
         )?;
         lat.push(t.elapsed().as_secs_f64() * 1000.0);

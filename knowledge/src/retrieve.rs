@@ -15,6 +15,7 @@
 //! caller's runtime, and the whole request — retries included — ends by its
 //! deadline with [`Error::DeadlineExceeded`].
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -100,6 +101,22 @@ pub struct FusionParams {
     /// before the field existed read it as 1 (unchanged ranking).
     #[serde(default = "no_demotion")]
     pub front_matter_weight: f32,
+    /// Weight of the document's other evidence: each chunk's fused score gains this
+    /// times the best score of another chunk of the same document. A question about a
+    /// matter touches several articles of the rule that governs it (conditions,
+    /// materials, 期限) but only one article of a rule that merely names the matter, so
+    /// the document that answers rises as a whole; the order inside a document is
+    /// unchanged. 0 switches it off, and snapshots written before the field read 0.
+    #[serde(default)]
+    pub sibling_weight: f32,
+    /// Weight of aspect coverage: each chunk's fused score is multiplied by
+    /// `1 + coverage_weight × c`, where `c` is the idf-weighted share of the query's
+    /// words that the chunk holds, counting only words absent from its document's
+    /// title. The title words name the subject, which every article of the document
+    /// shares; the words left (费用, 期限, 收入, 户籍地…) name what is asked about it, and
+    /// they decide which article answers. 0 switches it off; older snapshots read 0.
+    #[serde(default)]
+    pub coverage_weight: f32,
 }
 
 fn no_demotion() -> f32 {
@@ -118,6 +135,10 @@ impl Default for FusionParams {
             prf_docs: 3,
             prf_weight: 2.0,
             front_matter_weight: 0.6,
+            // Chosen on the blind dev split and the old clerk questions (BENCHMARKS.md,
+            // issue 9 fourth pass); the held-back split was not consulted.
+            sibling_weight: 0.2,
+            coverage_weight: 1.0,
         }
     }
 }
@@ -240,6 +261,8 @@ struct Candidates {
     lexical: Vec<(u32, f32)>,
     /// `None` in BM25 mode.
     vector: Option<Vec<(u32, f32)>>,
+    /// The query's words with their weights, for the coverage rerank.
+    words: Vec<(String, f32)>,
 }
 
 impl Snapshot {
@@ -371,7 +394,17 @@ impl Snapshot {
             })
         };
         // Fusion, collapsing and hit materialisation: microseconds over ≤ 2n items.
-        Ok(self.finish(&req, plan, Candidates { lexical, vector }, &fusion))
+        let words = plan.analyzed.words.clone();
+        Ok(self.finish(
+            &req,
+            plan,
+            Candidates {
+                lexical,
+                vector,
+                words,
+            },
+            &fusion,
+        ))
     }
 
     fn plan(&self, req: &SearchRequest) -> Planned {
@@ -561,7 +594,11 @@ impl Snapshot {
                 self.checked_positions(hits)
             })
         };
-        Ok(Candidates { lexical, vector })
+        Ok(Candidates {
+            lexical,
+            vector,
+            words: analyzed.words.clone(),
+        })
     }
 
     /// The query vector, moved towards the feedback chunks (Rocchio).
@@ -664,7 +701,90 @@ impl Snapshot {
             // Stable: equal scores keep the channels' order.
             fused.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
+        if fusion.coverage_weight > 0.0 {
+            self.weigh_coverage(&mut fused, &c.words, fusion.coverage_weight);
+        }
+        if fusion.sibling_weight > 0.0 {
+            self.add_sibling_evidence(&mut fused, fusion.sibling_weight);
+        }
         self.collapse(fused, k, fusion.dedup_threshold)
+    }
+
+    /// Multiplies each score by `1 + weight × coverage` (see
+    /// [`FusionParams::coverage_weight`]), then re-sorts.
+    fn weigh_coverage(&self, ranked: &mut [(u32, f32)], words: &[(String, f32)], weight: f32) {
+        let recs = self.records();
+        // idf as BM25 computes it; a word no chunk holds weighs nothing here (it cannot
+        // tell candidates apart).
+        let weighted: Vec<(&str, f32)> = words
+            .iter()
+            .filter_map(|(w, n)| {
+                let (df, total) = self.lexical().doc_freq(w);
+                (df > 0).then(|| {
+                    let (df, total) = (df as f32, total as f32);
+                    let idf = (1.0 + (total - df + 0.5) / (df + 0.5)).ln();
+                    (w.as_str(), n * idf)
+                })
+            })
+            .collect();
+        if weighted.is_empty() {
+            return;
+        }
+        for (i, s) in ranked.iter_mut() {
+            let Some(r) = recs.get(*i as usize) else {
+                continue;
+            };
+            let title = crate::analysis::normalize(&r.title);
+            let text = crate::analysis::normalize(&r.text);
+            let (mut held, mut asked) = (0.0f32, 0.0f32);
+            for (w, wt) in &weighted {
+                if title.contains(w) {
+                    continue;
+                }
+                asked += wt;
+                if text.contains(w) {
+                    held += wt;
+                }
+            }
+            if asked > 0.0 {
+                *s *= 1.0 + weight * held / asked;
+            }
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
+
+    /// Adds `weight` × the best score among a chunk's siblings (other chunks of its
+    /// document in `ranked`) to each chunk's score, then re-sorts.
+    fn add_sibling_evidence(&self, ranked: &mut [(u32, f32)], weight: f32) {
+        let recs = self.records();
+        // The two best scores per document: a chunk's best sibling is the document's
+        // best unless the chunk is that best itself.
+        let mut best: HashMap<u32, (f32, f32)> = HashMap::new();
+        for (i, s) in ranked.iter() {
+            let Some(r) = recs.get(*i as usize) else {
+                continue;
+            };
+            let e = best.entry(r.doc).or_insert((0.0, 0.0));
+            if *s > e.0 {
+                *e = (*s, e.0);
+            } else if *s > e.1 {
+                e.1 = *s;
+            }
+        }
+        let mut seen: HashSet<u32> = HashSet::new();
+        for (i, s) in ranked.iter_mut() {
+            let Some(r) = recs.get(*i as usize) else {
+                continue;
+            };
+            let Some(&(b1, b2)) = best.get(&r.doc) else {
+                continue;
+            };
+            // `ranked` is sorted, so the first chunk of a document met is its best.
+            let is_best = seen.insert(r.doc);
+            let sibling = if is_best { b2 } else { b1 };
+            *s += weight * sibling;
+        }
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
     }
 
     fn collapse(&self, ranked: Vec<(u32, f32)>, k: usize, threshold: f32) -> Vec<(u32, f32)> {

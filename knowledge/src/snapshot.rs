@@ -837,8 +837,34 @@ fn front_matter_of(records: &[ChunkRecord], n_docs: usize) -> Vec<bool> {
     }
     records
         .iter()
-        .map(|r| r.article.is_none() && labelled.get(r.doc as usize).copied().unwrap_or(false))
+        .map(|r| {
+            let has_articles = labelled.get(r.doc as usize).copied().unwrap_or(false);
+            (r.article.is_none() && has_articles) || is_purpose_clause(&r.text)
+        })
         .collect()
+}
+
+/// The 立法目的 article that opens a rule (`第一条　为…，根据…，制定本办法。`). Like a
+/// preamble it names the document's whole subject, so it matches every question about
+/// the document, and it answers none of them: no condition, amount, material or
+/// 期限 is ever stated there.
+fn is_purpose_clause(text: &str) -> bool {
+    let first = text.split('。').next().unwrap_or("");
+    let blank = [' ', '\u{3000}', '\t', '\n', '\r'];
+    let Some(mut body) = first.trim_start().strip_prefix("第一条") else {
+        return false;
+    };
+    body = body.trim_start_matches(blank);
+    // An article caption: `第一条（目的和依据）`.
+    if let Some(rest) = body.strip_prefix('（')
+        && let Some((_, after)) = rest.split_once('）')
+    {
+        body = after.trim_start_matches(blank);
+    }
+    body.starts_with('为')
+        && ["制定本", "特制定", "制定此"]
+            .iter()
+            .any(|w| body.contains(w))
 }
 
 /// The chunk table. With `signatures` (the bytes of `minhash.u32`) the MinHash of
@@ -1123,5 +1149,37 @@ impl Snapshot {
     /// BM25 field boosts in effect.
     pub fn bm25(&self) -> Bm25Params {
         self.inner.manifest.options.bm25
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_purpose_clause;
+
+    #[test]
+    fn the_opening_purpose_article_is_front_matter() {
+        assert!(is_purpose_clause(
+            "第一条　为规范本市临时救助工作，根据《社会救助暂行办法》，制定本办法。"
+        ));
+        assert!(is_purpose_clause(
+            "第一条 为了保障困难群众基本生活，特制定本细则。"
+        ));
+        assert!(is_purpose_clause(
+            "第一条（目的和依据）\n为减轻残疾儿童家庭康复负担，根据本市有关规定，制定本办法。"
+        ));
+    }
+
+    #[test]
+    fn other_articles_are_not() {
+        // A first article that states a rule, not a purpose.
+        assert!(!is_purpose_clause("第一条　本办法适用于本市户籍居民。"));
+        // A later article that happens to open with 为.
+        assert!(!is_purpose_clause(
+            "第八条　为保障急需，街道可以先行救助，并制定本街道的工作规程。"
+        ));
+        // 制定 in a later sentence does not make a purpose clause.
+        assert!(!is_purpose_clause(
+            "第一条　为申请人提供帮助。区民政部门制定本区细则。"
+        ));
     }
 }

@@ -204,3 +204,88 @@ fn an_article_is_found_by_its_heading() {
         "{labels:?}"
     );
 }
+
+/// A rule whose scope article repeats every subject word of a question, and whose
+/// answering article holds only the word that names what is asked (费用).
+fn rule_with_scope_article() -> Document {
+    use zhiban_knowledge::{DocKind, DocumentMeta, Level};
+    let article = |label: &str, text: &str| {
+        (
+            Some(label.to_string()),
+            vec![label.to_string()],
+            text.to_string(),
+        )
+    };
+    Document::new(
+        DocumentMeta {
+            kind: Some(DocKind::Policy),
+            source_file: "policies/江川市公房承租人变更规定.txt".into(),
+            title: "江川市公房承租人变更规定".into(),
+            level: Some(Level::NormativeDocument),
+            published: Some(d("2025-01-06")),
+            ..Default::default()
+        },
+        vec![
+            article(
+                "第二条",
+                "第二条 本规定适用于本市公房承租人变更。公房承租人变更由公房经营单位办理，公房承租人变更应当书面申请。",
+            ),
+            article("第五条", "第五条 申请人应当提交户口簿和租赁凭证。"),
+            article("第九条", "第九条 办理时不收取任何费用。"),
+        ],
+    )
+}
+
+fn ranked_with(
+    doc: Document,
+    query: &str,
+    set: impl Fn(&mut zhiban_knowledge::FusionParams),
+) -> Vec<Option<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SnapshotStore::new(dir.path());
+    let mut opts = common::options();
+    set(&mut opts.fusion);
+    let built = store.build(&[doc], &opts).unwrap();
+    store.publish(&built.id).unwrap();
+    let snap = store.open_current().unwrap();
+    search(&snap, &request(query, Mode::Bm25, None, true))
+        .hits
+        .into_iter()
+        .map(|h| h.article)
+        .collect()
+}
+
+#[test]
+fn the_article_holding_what_is_asked_outranks_the_one_repeating_the_subject() {
+    let q = "公房承租人变更要多少费用";
+    let plain = ranked_with(rule_with_scope_article(), q, |f| f.coverage_weight = 0.0);
+    assert_eq!(
+        plain.first(),
+        Some(&Some("第二条".to_string())),
+        "{plain:?}"
+    );
+    let covered = ranked_with(rule_with_scope_article(), q, |f| f.coverage_weight = 3.0);
+    assert_eq!(
+        covered.first(),
+        Some(&Some("第九条".to_string())),
+        "{covered:?}"
+    );
+}
+
+#[test]
+fn the_purpose_article_is_weighed_down_like_a_preamble() {
+    // 第一条 of the 助餐 rule states its purpose in the question's own words.
+    let q = "老年人用餐服务";
+    let plain = ranked_with(rule_with_front_matter(), q, |f| f.front_matter_weight = 1.0);
+    assert_eq!(
+        plain.first(),
+        Some(&Some("第一条".to_string())),
+        "{plain:?}"
+    );
+    let demoted = ranked_with(rule_with_front_matter(), q, |f| f.front_matter_weight = 0.0);
+    assert_ne!(
+        demoted.first(),
+        Some(&Some("第一条".to_string())),
+        "{demoted:?}"
+    );
+}

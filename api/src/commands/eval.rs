@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use zhiban_evals::report::RetrievalReport;
@@ -119,6 +119,13 @@ pub struct RetrievalArgs {
     /// Only these kinds (comma-separated; default all).
     #[arg(long, value_delimiter = ',')]
     kind: Vec<String>,
+    /// Only the questions of this split (`dev`, `test`); default all.
+    #[arg(long)]
+    split: Option<String>,
+    /// Rank with these fusion parameters instead of the snapshot's, for tuning on a dev
+    /// split: `name=value` pairs, comma-separated (`front_matter_weight=0.6,rrf_k=20`).
+    #[arg(long, value_delimiter = ',')]
+    fusion: Vec<String>,
     /// JSON output.
     #[arg(long)]
     json: bool,
@@ -342,9 +349,21 @@ fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
         .mode
         .parse()
         .context("--mode 只能是 bm25、vector、hybrid")?;
-    let set = retrieval::load(&a.queries)?;
+    let mut set = retrieval::load(&a.queries)?;
+    if let Some(split) = &a.split {
+        set.retain(|q| q.split.as_deref() == Some(split.as_str()));
+        if set.is_empty() {
+            bail!("{} 中没有 split 为 {split} 的问题", a.queries.display());
+        }
+    }
     let snap = open_current(cfg, &a.index.resolve(cfg))?;
+    let fusion = if a.fusion.is_empty() {
+        None
+    } else {
+        Some(fusion_override(snap.fusion(), &a.fusion)?)
+    };
     let opts = retrieval::HarnessOptions {
+        fusion,
         mode,
         expand_aliases: !a.no_expand,
         default_as_of: a.as_of.unwrap_or_else(|| chrono::Local::now().date_naive()),
@@ -376,6 +395,40 @@ fn run_retrieval(cfg: &Config, a: RetrievalArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Applies `name=value` pairs to `base` through its serde form, so every field of
+/// [`zhiban_knowledge::FusionParams`] can be set and a misspelt name is an error.
+fn fusion_override(
+    base: zhiban_knowledge::FusionParams,
+    pairs: &[String],
+) -> Result<zhiban_knowledge::FusionParams> {
+    let mut value = serde_json::to_value(base)?;
+    let Some(fields) = value.as_object_mut() else {
+        bail!("融合参数不是对象");
+    };
+    for pair in pairs {
+        let Some((name, v)) = pair.split_once('=') else {
+            bail!("--fusion 的每一项应为 名称=数值，收到 {pair}");
+        };
+        let name = name.trim();
+        if !fields.contains_key(name) {
+            let known: Vec<&str> = fields.keys().map(String::as_str).collect();
+            bail!("没有名为 {name} 的融合参数（可用：{}）", known.join("、"));
+        }
+        let v: f64 = v
+            .trim()
+            .parse()
+            .with_context(|| format!("--fusion {name} 的值不是数：{v}"))?;
+        // Integral values go in as integers so that count fields (`candidates`) take them.
+        let v = if v.fract() == 0.0 && v.abs() < 1e15 {
+            serde_json::json!(v as i64)
+        } else {
+            serde_json::json!(v)
+        };
+        fields.insert(name.to_string(), v);
+    }
+    serde_json::from_value(value).context("融合参数取值无效")
 }
 
 fn run_metadata(a: MetadataArgs) -> Result<ExitCode> {
