@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Renders the four scanned documents of the extractor's dev form examples (fd- prefix).
+"""Renders the six scanned documents of the extractor's dev form examples (fd- and fe-).
 
 Sources are the clean texts in ingest/tests/forms/scan_src/*.txt, in the source markup of
 scripts/render_scans.py (#RED, #NUM, #TITLE, #SUB, #RIGHT, #RIGHT2, #SEAL, #SEAL2; every other
@@ -12,7 +12,7 @@ not copied).
 Needs Pillow and fonts-wqy-zenhei. Deterministic (fixed seeds). Run by hand after editing a
 source:
 
-    python3 scripts/render_dev_scans.py            # all four
+    python3 scripts/render_dev_scans.py            # all six
     python3 scripts/render_dev_scans.py NAME.txt   # only the named source(s)
 """
 import sys
@@ -31,6 +31,8 @@ DOCS = [
     ("fd-xuhui-gaoling-duju-jinji-hujiao-2024-scan.txt", "fd-xuhui-gaoling-duju-jinji-hujiao-2024-scan.png", "png", -1.2, 522),
     ("fd-jiating-zhaohu-chuangwei-banfa-2025-scan.txt", "fd-jiating-zhaohu-chuangwei-banfa-2025-scan.pdf", "pdf", 0.5, 533),
     ("fd-yicixing-chuangye-butie-xize-2019-scan.txt", "fd-yicixing-chuangye-butie-xize-2019-scan.pdf", "pdf", -0.7, 544),
+    ("fe-tuiyi-junren-kunnan-bangfu-yuanzhu-banfa-2026-scan.txt", "fe-tuiyi-junren-kunnan-bangfu-yuanzhu-banfa-2026-scan.pdf", "pdf", 0.7, 611),
+    ("fe-canji-shenghuo-huli-butie-2016-scan.txt", "fe-canji-shenghuo-huli-butie-2016-scan.png", "png", -0.9, 622),
 ]
 
 

@@ -7,7 +7,7 @@
 //! `ingest/data/bodies.txt`, extended per source folder by a `bodies.txt` at its root), and only
 //! where no known name starts does a generic 机关 shape (…局, …委员会, …区人民政府) decide.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
 
 const EMBEDDED: &str = include_str!("../data/bodies.txt");
@@ -70,10 +70,35 @@ pub fn is_seal_mark(line: &str) -> bool {
     t.is_empty()
 }
 
+/// The sixteen districts of Shanghai, as their bodies' names begin.
+const SHANGHAI_DISTRICTS: [&str; 16] = [
+    "浦东新区",
+    "黄浦区",
+    "徐汇区",
+    "长宁区",
+    "静安区",
+    "普陀区",
+    "虹口区",
+    "杨浦区",
+    "闵行区",
+    "宝山区",
+    "嘉定区",
+    "金山区",
+    "松江区",
+    "青浦区",
+    "奉贤区",
+    "崇明区",
+];
+
+/// Offices named only by what they are; in a run of names they belong to the body before.
+const BARE_OFFICES: [&str; 2] = ["办公室", "办公厅"];
+
 /// The table of known issuing bodies.
 #[derive(Debug, Clone)]
 pub struct Bodies {
     names: BTreeSet<String>,
+    /// Abbreviations (`市人社局`) to the formal names they stand for.
+    aliases: BTreeMap<String, String>,
     /// Longest name, in characters (bounds the prefix search).
     longest: usize,
 }
@@ -96,6 +121,7 @@ impl Bodies {
     pub fn parse(text: &str) -> Bodies {
         let mut b = Bodies {
             names: BTreeSet::new(),
+            aliases: BTreeMap::new(),
             longest: 0,
         };
         b.extend(text);
@@ -106,6 +132,18 @@ impl Bodies {
     pub fn extend(&mut self, text: &str) {
         for line in text.lines() {
             let name = line.split('#').next().unwrap_or("").trim();
+            // `简称 = 全称`: both are names, and the first stands for the second.
+            if let Some((short, full)) = name.split_once('=') {
+                let (short, full) = (short.trim(), full.trim());
+                if short.chars().count() >= 2 && full.chars().count() >= 2 {
+                    for n in [short, full] {
+                        self.longest = self.longest.max(n.chars().count());
+                        self.names.insert(n.to_string());
+                    }
+                    self.aliases.insert(short.to_string(), full.to_string());
+                }
+                continue;
+            }
             if name.chars().count() >= 2 {
                 self.longest = self.longest.max(name.chars().count());
                 self.names.insert(name.to_string());
@@ -132,6 +170,11 @@ impl Bodies {
             let mut ambiguous = false;
             let mut exact = false;
             for name in &self.names {
+                // An abbreviation is no repair target: `市退役军人局` is one character from
+                // the words of `市退役军人困难…`.
+                if name.starts_with('市') || self.aliases.contains_key(name) {
+                    continue;
+                }
                 let n: Vec<char> = name.chars().collect();
                 if n.len() < 6 || at + n.len() > chars.len() {
                     continue;
@@ -159,6 +202,54 @@ impl Bodies {
             }
         }
         out.into_iter().collect()
+    }
+
+    /// The formal name of one body as metadata gives it: an abbreviation of the table
+    /// (`市人社局`) becomes the name it stands for, `市X` becomes `上海市X` where the
+    /// table knows that name, and a Shanghai district body written without the city
+    /// (`徐汇区民政局`, as district documents print their own 落款) gains `上海市`.
+    ///
+    /// ```
+    /// use zhiban_ingest::bodies::Bodies;
+    /// let b = Bodies::embedded();
+    /// assert_eq!(b.formal_name("市人社局"), "上海市人力资源和社会保障局");
+    /// assert_eq!(b.formal_name("市民政局"), "上海市民政局");
+    /// assert_eq!(b.formal_name("徐汇区民政局"), "上海市徐汇区民政局");
+    /// assert_eq!(b.formal_name("杨浦区政府办公室"), "上海市杨浦区人民政府办公室");
+    /// assert_eq!(b.split("杨浦区政府办公室").unwrap(), ["杨浦区政府办公室"]);
+    /// assert_eq!(b.formal_name("民政部"), "民政部");
+    /// ```
+    pub fn formal_name(&self, name: &str) -> String {
+        if let Some(full) = self.aliases.get(name) {
+            return full.clone();
+        }
+        if let Some(rest) = name.strip_prefix('市') {
+            let full = format!("上海市{rest}");
+            if self.names.contains(&full) {
+                return full;
+            }
+        }
+        if let Some(d) = SHANGHAI_DISTRICTS.iter().find(|d| name.starts_with(*d)) {
+            // `杨浦区政府办公室` is how a page's table shortens 杨浦区人民政府办公室.
+            let rest = &name[d.len()..];
+            let rest = match rest.strip_prefix("政府") {
+                Some(after) => format!("人民政府{after}"),
+                None => rest.to_string(),
+            };
+            return format!("上海市{d}{rest}");
+        }
+        name.to_string()
+    }
+
+    /// [`Bodies::formal_name`] of each body of an issuer joined by "、".
+    pub fn formal_issuer(&self, issuer: &str) -> String {
+        let mut out: Vec<String> = Vec::new();
+        for n in issuer.split('、').map(|n| self.formal_name(n.trim())) {
+            if !n.is_empty() && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out.join("、")
     }
 
     /// Whether `name` is in the table.
@@ -226,7 +317,8 @@ impl Bodies {
         }
         for len in 3..=(chars.len() - at).min(30) {
             let cand: String = chars[at..at + len].iter().collect();
-            if looks_like_body(&cand) {
+            // A bare 办公室 is the office of the body before it, never a body of its own.
+            if looks_like_body(&cand) && !(at > 0 && BARE_OFFICES.contains(&cand.as_str())) {
                 out.push(cand);
                 if self.segment(chars, at + len, out, depth + 1) {
                     return true;

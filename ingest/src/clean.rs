@@ -112,7 +112,7 @@ pub fn collapse_cjk_spaces(line: &str) -> String {
 }
 
 static DAY_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(月\s*[0-9一二三四五六七八九十]{1,3}\s*)曰"));
+    LazyLock::new(|| re(r"(月\s*[0-9一二三四五六七八九十]{1,3}\s*)[曰目]"));
 static YI_RE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"([^自利知异舍克由]|^)己(经|废止|修订|修改|失效|满|达到|办理|领取|参加|缴纳|享受|取得|登记|超过|退休|死亡|逾期|注销|停止)",
@@ -122,6 +122,19 @@ static CN_YEAR_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"([〇○一二三四五六七八九Oo0]{4})(\s*年)"));
 static AR_YEAR_RE: LazyLock<Regex> = LazyLock::new(|| re(r"([0-9OolI]{4})(\s*年)"));
 static DI_RE: LazyLock<Regex> = LazyLock::new(|| re(r"笫"));
+/// A line that ends inside a date: after its 年, its 月 or the first digit of its day.
+static MID_DATE_END_RE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?:\d{4}|[〇一二三四五六七八九]{4})\s*年(?:\s*[0-9一二三四五六七八九十]{1,3}\s*月)?\s*\d?$",
+    )
+});
+/// A line that goes on with the rest of a date: the day's digits and 日, or a month.
+static DATE_REST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{0,2}\s*[日曰目]|^\d{1,2}\s*月"));
+/// Digits of a month or day that OCR spaced apart: `2025 年 6 月 1 4 日`.
+static SPACED_DAY_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(年\s*\d{1,2}\s*月\s*)(\d)\s+(\d)(\s*[日曰目])"));
+static SPACED_MONTH_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(\d{4}\s*年\s*)(\d)\s+(\d)(\s*月)"));
 /// A date whose month or day OCR read with O for 0 (`2024年6月2O曰`).
 static MONTH_DAY_O_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(\d{4}\s*年\s*)([0-9O]{1,2})(\s*月\s*)([0-9O]{1,2})(\s*[日曰])"));
@@ -143,7 +156,13 @@ static GLUED_ARTICLE_RE: LazyLock<Regex> =
 /// `2024年5月1曰` → `日`, `己经/己废止` → `已…`, `二O二四年` → `二〇二四年`,
 /// `2O24年` → `2024年`, `笫` → `第`.
 pub fn repair_ocr(line: &str) -> String {
-    let mut s = DAY_RE.replace_all(line, "${1}日").into_owned();
+    let mut s = SPACED_MONTH_RE
+        .replace_all(line, "${1}${2}${3}${4}")
+        .into_owned();
+    s = SPACED_DAY_RE
+        .replace_all(&s, "${1}${2}${3}${4}")
+        .into_owned();
+    s = DAY_RE.replace_all(&s, "${1}日").into_owned();
     s = YI_RE.replace_all(&s, "${1}已${2}").into_owned();
     s = CN_YEAR_RE
         .replace_all(&s, |c: &regex::Captures<'_>| {
@@ -373,6 +392,12 @@ pub fn rejoin_lines(lines: &[String]) -> Vec<String> {
                     && !crate::docnum::looks_like_doc_number_line(t)
                     && !(t.ends_with(['：', ':']) && t.chars().count() <= 40)
             });
+        // A date broken by the line (`…自2020年6月1` / `5日起施行`) is one date whatever
+        // the lines' lengths.
+        let glue = glue
+            || out
+                .last()
+                .is_some_and(|p| MID_DATE_END_RE.is_match(p) && DATE_REST_RE.is_match(t));
         if glue {
             if let Some(p) = out.last_mut() {
                 let pa = p.chars().last().is_some_and(|c| c.is_ascii_alphabetic());
@@ -426,7 +451,12 @@ pub fn clean_text_with(raw: &str, rejoin: bool) -> String {
             }
         })
         .collect();
-    let joined = if rejoin { rejoin_lines(&lines) } else { lines };
+    let joined = if rejoin {
+        // A date the rejoining made whole again gets the repairs its halves could not.
+        rejoin_lines(&lines).iter().map(|l| repair_ocr(l)).collect()
+    } else {
+        lines
+    };
     let mut out = joined.join("\n");
     // Collapse runs of blank lines.
     while out.contains("\n\n\n") {
@@ -438,6 +468,15 @@ pub fn clean_text_with(raw: &str, rejoin: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_date_broken_by_the_line_is_made_whole() {
+        let raw =
+            "第十三条  本办法自2O2O年6月1\n5日起施行，有效期至2025年6月14日。\n第十四条  其他。";
+        let out = clean_text(raw);
+        assert!(out.contains("本办法自2020年6月15日起施行"), "{out}");
+        assert!(out.contains("\n第十四条"), "{out}");
+    }
     use proptest::prelude::*;
 
     #[test]
@@ -602,6 +641,14 @@ mod tests {
         );
         assert_eq!(repair_ocr("”第八条 同一创业者"), "第八条 同一创业者");
         assert_eq!(repair_ocr("2O24年6月2O曰"), "2024年6月20日");
+        assert_eq!(
+            repair_ocr("有效期至2025 年 6 月 1 4 日。"),
+            "有效期至2025 年 6 月 14日。"
+        );
+        assert_eq!(repair_ocr("2025年1 2月3日"), "2025年12月3日");
+        assert_eq!(repair_ocr("二〇二〇年四月十六目"), "二〇二〇年四月十六日");
+        // Digits apart outside a date stay apart.
+        assert_eq!(repair_ocr("第1 2项"), "第1 2项");
         assert_eq!(repair_ocr("2O24年1O月1曰起施行"), "2024年10月1日起施行");
     }
 

@@ -262,6 +262,35 @@ fn first_text(doc: &Html, sel: &str) -> Option<String> {
         .find(|t| !t.is_empty())
 }
 
+/// The title of a service-portal guide whose headings are generic (`<h1>办事指南</h1>`,
+/// the portal's name): the matter it guides, from its 事项名称 row or, on a 一网通办
+/// page, the first segment of `<title>`, named as guides are (`…办事指南`).
+fn guide_title(doc: &Html, page_title: Option<&str>) -> Option<String> {
+    let whole: String = Selector::parse("body")
+        .ok()
+        .and_then(|s| doc.select(&s).next())
+        .map(|b| b.text().collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let matter = MATTER_NAME_RE
+        .captures(&whole)
+        .and_then(|c| c.get(1))
+        .map(|m| m.as_str().trim().to_string())
+        .or_else(|| {
+            let t = page_title?;
+            t.contains("一网通办")
+                .then(|| t.split('_').next().unwrap_or("").trim().to_string())
+        })
+        .filter(|m| m.chars().count() >= 4)?;
+    Some(if crate::meta::ends_like_title(&matter) {
+        matter
+    } else {
+        format!("{matter}办事指南")
+    })
+}
+
+static MATTER_NAME_RE: LazyLock<Regex> =
+    LazyLock::new(|| crate::re(r"事项名称\s*[：:]\s*([^\s：:|]{4,40})"));
+
 /// Extracts the readable content of an HTML page.
 ///
 /// # Errors
@@ -283,11 +312,13 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
                     .collect::<Vec<_>>()
                     .join(" ")
             })
-            .find(|t| crate::meta::ends_like_title(t))
+            .find(|t| crate::meta::ends_like_title(t) && !crate::meta::is_bare_title_word(t))
     });
+    let page_title = first_text(&doc, "title");
     let title = meta_title
         .or(heading_title)
-        .or_else(|| first_text(&doc, "title").map(|t| crate::meta::clean_title(&t)))
+        .or_else(|| guide_title(&doc, page_title.as_deref()))
+        .or_else(|| page_title.as_deref().map(crate::meta::clean_title))
         .or_else(|| first_text(&doc, "h1"));
     // The whole body, minus chrome: content containers differ too much between
     // sites, and the 信息公开 box with the 文号 often sits outside them.

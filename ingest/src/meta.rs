@@ -271,6 +271,16 @@ pub fn ends_like_title(s: &str) -> bool {
     TITLE_ENDINGS.iter().any(|e| t.ends_with(e))
 }
 
+/// Whether a heading is only a title ending or a portal's name (`办事指南`, `政策解读`,
+/// `上海市一网通办`): a page's section heading, not the title of its document.
+pub fn is_bare_title_word(s: &str) -> bool {
+    let t = s.trim();
+    let t = t.strip_prefix("上海市").unwrap_or(t);
+    // No document is titled in five characters or fewer; section headings are
+    // (办事指南, 政策解读, 常见问题, 通知公告).
+    (t.chars().count() <= 5 && ends_like_title(t)) || t.ends_with("一网通办")
+}
+
 /// Removes a trailing 文号 in brackets and a site-name suffix from a title.
 pub fn clean_title(t: &str) -> String {
     // A quote mark OCR left before the first character belongs to nothing.
@@ -282,10 +292,19 @@ pub fn clean_title(t: &str) -> String {
     if t.trim().starts_with('“') && t.contains('”') {
         s = t.trim().to_string();
     }
-    if !ends_like_title(&s) {
-        let stripped = SITE_SUFFIX_RE.replace(&s, "").into_owned();
-        if ends_like_title(&stripped) {
-            s = stripped;
+    // A page's <title> runs 标题_栏目_…_站点: peel segments until a title is left.
+    let mut peeled = s.clone();
+    for _ in 0..4 {
+        if ends_like_title(&s) {
+            break;
+        }
+        let next = SITE_SUFFIX_RE.replace(&peeled, "").into_owned();
+        if next == peeled || next.trim().is_empty() {
+            break;
+        }
+        peeled = next;
+        if ends_like_title(&peeled) {
+            s = peeled.clone();
         }
     }
     let stripped = TITLE_DOCNO_PAREN_RE.replace(&s, "").into_owned();
@@ -919,7 +938,8 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
                 .as_deref()
                 .and_then(|s| bodies.split(s))
                 .map(|b| b.join("、"))
-        });
+        })
+        .map(|i| bodies.formal_issuer(&i));
 
     // 成文 date: labelled, signature, a 公布/通过 note in the head, a date line in
     // the head, then the page's 发布日期.
@@ -1052,6 +1072,25 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_page_title_loses_every_site_segment() {
+        assert_eq!(
+            clean_title(
+                "关于做好本区加装电梯补贴工作的通知_规范性文件_政府信息公开_上海市宝山区人民政府"
+            ),
+            "关于做好本区加装电梯补贴工作的通知"
+        );
+        assert_eq!(
+            clean_title("关于调整标准的通知_上海市民政局"),
+            "关于调整标准的通知"
+        );
+        // Nothing that ends like a title is left by peeling: the text is kept whole.
+        assert_eq!(
+            clean_title("参保登记_一网通办_上海市人民政府"),
+            "参保登记_一网通办_上海市人民政府"
+        );
     }
 
     const NOTICE: &str = "上海市人力资源和社会保障局\n关于做好失业保险金申领工作的通知\n沪人社规〔2024〕12号\n各区人力资源和社会保障局：\n为做好失业保险金申领工作，现就有关事项通知如下：\n一、适用范围\n本通知适用于本市参保人员。\n二、其他\n本通知自2024年5月1日起施行，有效期至2029年4月30日。《上海市失业保险金申领办法》（沪人社规〔2019〕8号）同时废止。\n上海市人力资源和社会保障局\n二〇二四年四月二十二日";
