@@ -134,6 +134,20 @@ fn page_label(re: &Regex, line: &str) -> Option<String> {
     Some(format!("{}：{}", c.get(1)?.as_str(), c.get(2)?.as_str()))
 }
 
+/// The unlabelled time stamp that portals print on an article's 来源 line
+/// (`2022-08-09 10:35　来源：市人社局`): the page's 发布日期.
+fn source_line_date(line: &str) -> Option<String> {
+    if !(line.contains("来源：") || line.contains("来源:")) || line.chars().count() > 80 {
+        return None;
+    }
+    let c = STAMP_RE.captures(line)?;
+    Some(format!("发布日期：{}", c.get(1)?.as_str()))
+}
+
+static STAMP_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(r"((?:19|20)\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
+});
+
 /// Chrome words are looked for only in short lines that open no numbered unit: a
 /// body line such as "（二）……设置无障碍通道" must never be taken for site chrome.
 fn is_chrome_line(line: &str) -> bool {
@@ -334,7 +348,10 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
         .collect();
     // The page's 发布日期 often shares a line with 浏览次数 or 打印本页, or sits below the
     // text: keep it, as a labelled line near the top where the metadata reader looks.
-    let page_date = all.iter().find_map(|l| page_label(&PAGE_DATE_RE, l));
+    let page_date = all
+        .iter()
+        .find_map(|l| page_label(&PAGE_DATE_RE, l))
+        .or_else(|| all.iter().find_map(|l| source_line_date(l)));
     // The footer that names the page's author is chrome and is dropped with it.
     let page_source = all
         .iter()
@@ -369,6 +386,17 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stamp_on_the_source_line_is_the_page_date() {
+        assert_eq!(
+            super::source_line_date("2022-08-09 10:35 来源：市人社局 【字号 大 中 小】 打印本页")
+                .as_deref(),
+            Some("发布日期：2022-08-09")
+        );
+        // A date in a body sentence is not a page stamp.
+        assert_eq!(super::source_line_date("自2022-09-01起施行"), None);
+    }
 
     const PAGE: &str = r#"<html><head><title>关于失业登记的通知_上海市人力资源和社会保障局</title><style>.x{}</style><script>var a=1;</script></head>
 <body><div class="top-nav"><a href="/">首页</a><a>政务公开</a></div>
