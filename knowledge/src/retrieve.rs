@@ -114,7 +114,8 @@ pub struct FusionParams {
     /// words that the chunk holds, counting only words absent from its document's
     /// title. The title words name the subject, which every article of the document
     /// shares; the words left (费用, 期限, 收入, 户籍地…) name what is asked about it, and
-    /// they decide which article answers. 0 switches it off; older snapshots read 0.
+    /// they decide which article answers. BM25 and hybrid modes only (vector mode keeps
+    /// its cosine). 0 switches it off; older snapshots read 0.
     #[serde(default)]
     pub coverage_weight: f32,
 }
@@ -701,10 +702,12 @@ impl Snapshot {
             // Stable: equal scores keep the channels' order.
             fused.sort_by(|a, b| b.1.total_cmp(&a.1));
         }
-        if fusion.coverage_weight > 0.0 {
+        // Vector mode stays the bare semantic channel: its score is a cosine.
+        let lexical_evidence = mode != Mode::Vector;
+        if lexical_evidence && fusion.coverage_weight > 0.0 {
             self.weigh_coverage(&mut fused, &c.words, fusion.coverage_weight);
         }
-        if fusion.sibling_weight > 0.0 {
+        if lexical_evidence && fusion.sibling_weight > 0.0 {
             self.add_sibling_evidence(&mut fused, fusion.sibling_weight);
         }
         self.collapse(fused, k, fusion.dedup_threshold)

@@ -94,6 +94,10 @@ pub struct StardArgs {
     /// Print a parameter sweep on the dev split instead of the report.
     #[arg(long)]
     sweep: bool,
+    /// Rank with these fusion parameters instead of the built ones: `name=value` pairs,
+    /// comma-separated, as for `eval retrieval`.
+    #[arg(long, value_delimiter = ',')]
+    fusion: Vec<String>,
 }
 
 /// Arguments of `zhiban eval retrieval`.
@@ -303,7 +307,8 @@ fn run_stard(a: StardArgs) -> Result<ExitCode> {
     if a.sweep {
         return sweep(&bench, &snap, build_s);
     }
-    for r in stard::run(&bench, &snap, mode, build_s)? {
+    let fusion = fusion_override(snap.fusion(), &a.fusion)?;
+    for r in stard::run_with(&bench, &snap, mode, build_s, &fusion, &snap.bm25())? {
         print_report(&r, a.json)?;
     }
     Ok(ExitCode::SUCCESS)
