@@ -293,18 +293,18 @@ pub fn clean_title(t: &str) -> String {
         s = t.trim().to_string();
     }
     // A page's <title> runs 标题_栏目_…_站点: peel segments until a title is left.
-    let mut peeled = s.clone();
-    for _ in 0..4 {
-        if ends_like_title(&s) {
-            break;
-        }
-        let next = SITE_SUFFIX_RE.replace(&peeled, "").into_owned();
-        if next == peeled || next.trim().is_empty() {
-            break;
-        }
-        peeled = next;
-        if ends_like_title(&peeled) {
-            s = peeled.clone();
+    if !ends_like_title(&s) {
+        let mut peeled = s.clone();
+        for _ in 0..4 {
+            let next = SITE_SUFFIX_RE.replace(&peeled, "").into_owned();
+            if next == peeled || next.trim().is_empty() {
+                break;
+            }
+            peeled = next;
+            if ends_like_title(&peeled) {
+                s = peeled;
+                break;
+            }
         }
     }
     let stripped = TITLE_DOCNO_PAREN_RE.replace(&s, "").into_owned();

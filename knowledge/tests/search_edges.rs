@@ -165,18 +165,9 @@ fn rule_with_front_matter() -> Document {
 }
 
 fn ranked_labels(weight: f32, query: &str) -> Vec<Option<String>> {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SnapshotStore::new(dir.path());
-    let mut opts = common::options();
-    opts.fusion.front_matter_weight = weight;
-    let built = store.build(&[rule_with_front_matter()], &opts).unwrap();
-    store.publish(&built.id).unwrap();
-    let snap = store.open_current().unwrap();
-    search(&snap, &request(query, Mode::Bm25, None, true))
-        .hits
-        .into_iter()
-        .map(|h| h.article)
-        .collect()
+    ranked_with(rule_with_front_matter(), query, |f| {
+        f.front_matter_weight = weight;
+    })
 }
 
 #[test]
