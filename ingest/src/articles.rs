@@ -29,6 +29,9 @@ pub enum Structure {
     ArabicOnly,
     /// Unnumbered `问：` / `答：` pairs.
     Questions,
+    /// Numbered questions (`1.问：` / `一、问：`): the questions' numbering drives the
+    /// split, and lists inside the answers stay in their answer.
+    NumberedQuestions,
     /// No numbering found.
     None,
 }
@@ -64,6 +67,9 @@ fn sequence_len(lines: &[&str], kind: LabelKind) -> usize {
 pub fn detect_structure(lines: &[&str]) -> Structure {
     if sequence_len(lines, LabelKind::Article) >= 2 {
         Structure::Articles
+    } else if question_numbering(lines).is_some() {
+        // Before 一、 and （一）: a numbered 问答 page's answers carry lists of their own.
+        Structure::NumberedQuestions
     } else if sequence_len(lines, LabelKind::Top) >= 2 {
         Structure::Notice
     } else if lines
@@ -81,6 +87,36 @@ pub fn detect_structure(lines: &[&str]) -> Structure {
     } else {
         Structure::None
     }
+}
+
+/// The numbering of a page's questions: the label kind that at least two `问：` lines
+/// carry in an advancing sequence (`1.问：` → `2.问：`), the most used one if several.
+fn question_numbering(lines: &[&str]) -> Option<LabelKind> {
+    let mut best: Option<(usize, LabelKind)> = None;
+    let mut runs: Vec<(LabelKind, u64, usize)> = Vec::new();
+    for line in lines {
+        let Some(lab) = parse_label(line) else {
+            continue;
+        };
+        if question_of(line).is_none() {
+            continue;
+        }
+        match runs.iter_mut().find(|r| r.0 == lab.kind) {
+            Some(r) if accepts(r.1, &lab) => {
+                r.1 = lab.number;
+                r.2 += 1;
+            }
+            Some(_) => {}
+            None if accepts(0, &lab) => runs.push((lab.kind, lab.number, 1)),
+            None => {}
+        }
+    }
+    for (kind, _, n) in runs {
+        if n >= 2 && best.is_none_or(|(m, _)| n > m) {
+            best = Some((n, kind));
+        }
+    }
+    best.map(|(_, kind)| kind)
 }
 
 /// The question of a `问：……？` line, after any numbering label (`1. 问：……`).
@@ -311,6 +347,10 @@ pub fn split(text: &str) -> (Structure, Vec<RawChunk>) {
         Structure::SubOnly => split_notice(&lines, LabelKind::Sub, None),
         Structure::ArabicOnly => split_notice(&lines, LabelKind::Arabic, None),
         Structure::Questions => split_questions(&lines),
+        Structure::NumberedQuestions => match question_numbering(&lines) {
+            Some(kind) => split_notice(&lines, kind, None),
+            None => split_questions(&lines),
+        },
         Structure::None => {
             if lines.is_empty() {
                 Vec::new()
@@ -445,8 +485,19 @@ mod tests {
     fn numbered_questions_are_headed_by_the_question() {
         let t = "工伤保险待遇常见问题\n1. 问：申请工伤认定需要哪些材料？\n答：主要包括：\n（1）申请表；\n（2）劳动关系证明。\n2. 问：停工留薪期的工资怎么发？\n答：原待遇不变。";
         let (s, c) = split(t);
-        assert_eq!(s, Structure::ArabicOnly);
+        assert_eq!(s, Structure::NumberedQuestions);
         assert_eq!(labels(&c), vec![None, Some("1."), Some("2.")]);
         assert_eq!(c[1].1, vec!["申请工伤认定需要哪些材料？".to_string()]);
+    }
+
+    #[test]
+    fn lists_inside_numbered_answers_stay_in_their_answer() {
+        // The answers' （一） and 一、 lists would otherwise outnumber the questions.
+        let t = "答记者问\n1.问：哪些人可以参加？\n答：以下三类：\n（一）高校毕业生；\n（二）失业青年；\n（三）其他人员。\n2.问：有哪些补贴？\n答：一、生活费；二、保险。\n一、见习生活费按月发放。\n二、意外伤害保险由基地办理。\n3.问：何时施行？\n答：2022年9月1日起。";
+        let (s, c) = split(t);
+        assert_eq!(s, Structure::NumberedQuestions);
+        assert_eq!(labels(&c), vec![None, Some("1."), Some("2."), Some("3.")]);
+        assert!(c[1].2.contains("（三）其他人员"));
+        assert!(c[2].2.contains("二、意外伤害保险"));
     }
 }

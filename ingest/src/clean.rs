@@ -112,7 +112,11 @@ pub fn collapse_cjk_spaces(line: &str) -> String {
 }
 
 static DAY_RE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(月\s*[0-9一二三四五六七八九十]{1,3}\s*)[曰目]"));
+    LazyLock::new(|| re(r"(月\s*[0-9一二三四五六七八九十]{1,3}\s*)[曰目肯]"));
+/// `办事指南` with its last character misread (指责, 指商, 指由): the fixed name of a
+/// document form, so the repair makes a known word and nothing else.
+static GUIDE_RE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"办事指[责商由甫角有雨]($|[》」』”\s（(])"));
 static YI_RE: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"([^自利知异舍克由]|^)己(经|废止|修订|修改|失效|满|达到|办理|领取|参加|缴纳|享受|取得|登记|超过|退休|死亡|逾期|注销|停止)",
@@ -129,7 +133,7 @@ static MID_DATE_END_RE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// A line that goes on with the rest of a date: the day's digits and 日, or a month.
-static DATE_REST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{0,2}\s*[日曰目]|^\d{1,2}\s*月"));
+static DATE_REST_RE: LazyLock<Regex> = LazyLock::new(|| re(r"^\d{0,2}\s*[日曰目肯]|^\d{1,2}\s*月"));
 /// Digits of a month or day that OCR spaced apart: `2025 年 6 月 1 4 日`.
 static SPACED_DAY_RE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(年\s*\d{1,2}\s*月\s*)(\d)\s+(\d)(\s*[日曰目])"));
@@ -221,6 +225,7 @@ pub fn repair_ocr(line: &str) -> String {
         .into_owned();
     s = DI_RE.replace_all(&s, "第").into_owned();
     s = GUANYU_RE.replace_all(&s, "关于${1}${2}").into_owned();
+    s = GUIDE_RE.replace_all(&s, "办事指南${1}").into_owned();
     s = SHANGHAI_RE.replace_all(&s, "${1}上海市").into_owned();
     // Stray quote marks or commas before an article label: "”第八条 …".
     let lead = s.trim_start_matches(['”', '“', '"', '，', ',', '、', '\'']);
@@ -476,6 +481,8 @@ mod tests {
         let out = clean_text(raw);
         assert!(out.contains("本办法自2020年6月15日起施行"), "{out}");
         assert!(out.contains("\n第十四条"), "{out}");
+        let out = clean_text("第十条 本办法自2025年11月1日起施行，有效期至2030年10月3\n1肯:");
+        assert!(out.contains("有效期至2030年10月31日"), "{out}");
     }
     use proptest::prelude::*;
 
@@ -510,6 +517,16 @@ mod tests {
         assert_eq!(repair_ocr("2024年5月1曰起"), "2024年5月1日起");
         assert_eq!(repair_ocr("二〇二四年五月一曰"), "二〇二四年五月一日");
         assert_eq!(repair_ocr("子曰：学而时习之"), "子曰：学而时习之");
+        assert_eq!(
+            repair_ocr("有效期至2030年10月31肯"),
+            "有效期至2030年10月31日"
+        );
+        assert_eq!(
+            repair_ocr("死亡医学证明档案查询办事指责"),
+            "死亡医学证明档案查询办事指南"
+        );
+        // Only the document form's name: 指责 elsewhere is a word.
+        assert_eq!(repair_ocr("办事指责任清单"), "办事指责任清单");
         assert_eq!(
             repair_ocr("原办法己废止，本人己经办理"),
             "原办法已废止，本人已经办理"

@@ -9,7 +9,7 @@ use crate::re;
 
 static BRACKET_RE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"([\p{Han}A-Za-z]{1,16})\s*[〔\[［(（【{〖5]\s*((?:19|2[0O])[0-9O]{2})\s*[〕\]］)）】}〗]\s*[.．·]?\s*(第?\s*[0-9O](?:\s?[0-9O]){0,3}\s*号)",
+        r"([\p{Han}A-Za-z]{1,16})\s*[〔\[［(（【{〖5]\s*((?:19|2[0O])[0-9O]{2})\s*[〕\]］)）】}〗]{1,2}\s*[.．·]?\s*(第?\s*[0-9O](?:\s?[0-9O]){0,3}\s*[号与弓])",
     )
 });
 static ORDER_RE: LazyLock<Regex> = LazyLock::new(|| {
@@ -404,6 +404,13 @@ mod tests {
             n("沪民规 (2025] .11号").as_deref(),
             Some("沪民规〔2025〕11号")
         );
+        // A doubled closing mark, and 号 read as 与 or 弓: the bracketed year before it
+        // is what makes the line a 文号.
+        assert_eq!(
+            n("沪退役军人规 【2026]】 2与").as_deref(),
+            Some("沪退役军人规〔2026〕2号")
+        );
+        assert_eq!(n("沪民规〔2019〕3弓").as_deref(), Some("沪民规〔2019〕3号"));
         // A sum of money is no 文号.
         assert_eq!(n("补贴52024元"), None);
     }

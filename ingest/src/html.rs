@@ -137,12 +137,47 @@ fn page_label(re: &Regex, line: &str) -> Option<String> {
 /// The unlabelled time stamp that portals print on an article's 来源 line
 /// (`2022-08-09 10:35　来源：市人社局`): the page's 发布日期.
 fn source_line_date(line: &str) -> Option<String> {
-    if !(line.contains("来源：") || line.contains("来源:")) || line.chars().count() > 80 {
+    // The stamp sits beside the 来源 or beside a view counter ("时间：2021-05-17 点击：1873");
+    // a bare date elsewhere may be any date the page mentions.
+    let stamp_line = line.contains("来源：")
+        || line.contains("来源:")
+        || (COUNTER_WORDS.iter().any(|w| line.contains(w))
+            && (line.contains("时间") || line.contains("日期")));
+    if !stamp_line || line.chars().count() > 80 {
         return None;
     }
     let c = STAMP_RE.captures(line)?;
     Some(format!("发布日期：{}", c.get(1)?.as_str()))
 }
+
+const COUNTER_WORDS: &[&str] = &["点击", "浏览", "阅读数", "访问量", "阅读量"];
+
+/// A guide's `更新时间：2024-11-20`, kept for a page that states no other date.
+static PAGE_UPDATED_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(
+        r"(更新时间)\s*[：:]\s*((?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?)",
+    )
+});
+
+/// The footer's `主办单位：上海市残疾人联合会`: on a body's own site, the author of a page
+/// that names no other.
+static SITE_HOST_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(r"主办(?:单位)?\s*[：:]\s*([\p{Han}（）]{4,30}?)(?:\s|$|承办|地址|协办|技术|联系|　)")
+});
+
+/// The host a page's footer names, unless it is a portal's: a 政府办公厅 (or 办公室) or a
+/// 大数据中心 runs the portal that carries every body's pages, and writes none of them.
+fn site_host(line: &str) -> Option<String> {
+    let host = SITE_HOST_RE.captures(line)?.get(1)?.as_str();
+    let portal =
+        host.ends_with("办公厅") || host.ends_with("办公室") || host.contains("大数据中心");
+    (!portal).then(|| format!("来源：{host}"))
+}
+
+/// The date control in a page header ("2021年6月2日 星期三") shows today, not the page.
+static TODAY_WIDGET_RE: LazyLock<Regex> = LazyLock::new(|| {
+    crate::re(r"^(?:19|20)\d{2}年\d{1,2}月\d{1,2}日\s*(?:星期|周)[一二三四五六日天]$")
+});
 
 static STAMP_RE: LazyLock<Regex> = LazyLock::new(|| {
     crate::re(r"((?:19|20)\d{2}-\d{1,2}-\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?")
@@ -152,7 +187,7 @@ static STAMP_RE: LazyLock<Regex> = LazyLock::new(|| {
 /// body line such as "（二）……设置无障碍通道" must never be taken for site chrome.
 fn is_chrome_line(line: &str) -> bool {
     let t = line.trim();
-    if t.is_empty() {
+    if t.is_empty() || TODAY_WIDGET_RE.is_match(t) {
         return true;
     }
     if crate::labels::parse_label(t).is_some() {
@@ -351,16 +386,18 @@ pub fn html_to_text(html: &str) -> Result<HtmlText> {
     let page_date = all
         .iter()
         .find_map(|l| page_label(&PAGE_DATE_RE, l))
-        .or_else(|| all.iter().find_map(|l| source_line_date(l)));
+        .or_else(|| all.iter().find_map(|l| source_line_date(l)))
+        .or_else(|| all.iter().find_map(|l| page_label(&PAGE_UPDATED_RE, l)));
     // The footer that names the page's author is chrome and is dropped with it.
+    let whole: String = root.text().collect();
     let page_source = all
         .iter()
         .find_map(|l| page_label(&PAGE_SOURCE_RE, l))
         .or_else(|| {
-            let whole: String = root.text().collect();
             let c = crate::meta::PROVIDED_BY_RE.captures(&whole)?;
             Some(format!("来源：{}", c.get(1)?.as_str()))
-        });
+        })
+        .or_else(|| whole.lines().rev().find_map(site_host));
     let mut lines: Vec<String> = all.into_iter().filter(|l| !is_chrome_line(l)).collect();
     for found in [page_source, page_date].into_iter().flatten() {
         if !lines.iter().take(40).any(|l| l.contains(&found)) {
@@ -396,6 +433,33 @@ mod tests {
         );
         // A date in a body sentence is not a page stamp.
         assert_eq!(super::source_line_date("自2022-09-01起施行"), None);
+        assert_eq!(
+            super::source_line_date("时间：2021-05-17　　点击：1873").as_deref(),
+            Some("发布日期：2021-05-17")
+        );
+        assert_eq!(
+            super::source_line_date("点击下方链接，2021-05-17前报名"),
+            None
+        );
+    }
+
+    #[test]
+    fn a_body_site_host_names_the_author_and_a_portal_host_does_not() {
+        assert_eq!(
+            super::site_host("主办单位：上海市残疾人联合会　　地址：上海市长宁区某某路100号")
+                .as_deref(),
+            Some("来源：上海市残疾人联合会")
+        );
+        assert_eq!(
+            super::site_host("主办：上海市人民政府办公厅　承办：上海市大数据中心"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_header_date_control_is_chrome() {
+        assert!(super::is_chrome_line("2021年6月2日 星期三"));
+        assert!(!super::is_chrome_line("2021年6月2日"));
     }
 
     const PAGE: &str = r#"<html><head><title>关于失业登记的通知_上海市人力资源和社会保障局</title><style>.x{}</style><script>var a=1;</script></head>

@@ -60,6 +60,8 @@ struct Labeled {
     source: Option<String>,
     written: Option<NaiveDate>,
     published: Option<NaiveDate>,
+    /// A page's 更新时间: the 发布日期 only of a page that states no other date.
+    updated: Option<NaiveDate>,
     effective: Option<NaiveDate>,
     expires: Option<NaiveDate>,
     level: Option<Level>,
@@ -102,6 +104,7 @@ const FIELD_KEYS: &[(&str, &[&str])] = &[
         "published",
         &["发布日期", "公布日期", "发布时间", "公开日期", "更新日期"],
     ),
+    ("updated", &["更新时间"]),
     ("effective", &["施行日期", "实施日期", "生效日期"]),
     (
         "expires",
@@ -147,6 +150,7 @@ fn set_labeled(l: &mut Labeled, field: &str, value: &str) {
         "source" => l.source = l.source.take().or(Some(v.to_string())),
         "written" => l.written = l.written.or(parse_date(v)),
         "published" => l.published = l.published.or(parse_date(v)),
+        "updated" => l.updated = l.updated.or(parse_date(v)),
         "effective" => l.effective = l.effective.or(parse_date(v)),
         "expires" => l.expires = l.expires.or(parse_date(v)),
         "level" => l.level = l.level.or(v.parse().ok()),
@@ -965,7 +969,8 @@ pub fn extract_policy(text: &str, hints: &Hints) -> (PolicyFields, Vec<MetaWarni
                 .filter(|l| l.contains("通过"))
                 .find_map(|l| parse_date(l))
         })
-        .or(labeled.published);
+        .or(labeled.published)
+        .or(labeled.updated);
 
     // A 解读 takes no effect of its own: the 施行 and 有效期 in its text are the
     // interpreted document's.
