@@ -18,3 +18,10 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
+# The official Python clients the interface tests drive zhiban with (PyPI).
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c "import openai" >/dev/null 2>&1; then
+    echo "setup: installing the openai Python SDK" >&2
+    python3 -m pip install -q --root-user-action=ignore "openai>=1.40,<2" >/dev/null
+  fi
+fi

@@ -77,6 +77,7 @@ impl From<StoreError> for EngineError {
 
 /// The applicant as MAP's login established it (plaintext, or tokens this service issued).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApplicantIn {
     /// 姓名.
     pub name: Option<String>,
@@ -97,6 +98,8 @@ pub struct NewSession {
     pub applicant: Option<ApplicantIn>,
     /// Operator (who types).
     pub operator: Option<Value>,
+    /// The API client creating it (audit and ownership).
+    pub client: Option<String>,
 }
 
 /// One resident message.
@@ -180,7 +183,12 @@ impl Engine {
         }
     }
 
-    /// Understand with a model (commands only; the deterministic path stays the fallback).
+    /// The model client, when one is configured (metrics).
+    pub fn llm(&self) -> Option<&crate::llm::LlmClient> {
+        self.llm.as_ref()
+    }
+
+    /// Switch the model on (or off).
     pub fn with_llm(mut self, llm: Option<crate::llm::LlmClient>) -> Self {
         self.llm = llm;
         self
@@ -245,7 +253,22 @@ impl Engine {
     }
 
     fn ctx(&self, s: &Session) -> CallContext {
-        CallContext::new(self.tenant.clone(), s.session_id.clone(), s.agent.clone())
+        // The audit log names the API client as well as the agent acting for it.
+        let actor = match &s.client {
+            Some(c) => format!("{c}/{}", s.agent),
+            None => s.agent.clone(),
+        };
+        CallContext::new(self.tenant.clone(), s.session_id.clone(), actor)
+    }
+
+    /// The agent and the creating client of a live session, for the edge's access checks
+    /// before a turn is run.
+    ///
+    /// # Errors
+    /// [`EngineError::NotFound`], [`EngineError::Store`].
+    pub async fn owner(&self, id: &str) -> Result<(String, Option<String>), EngineError> {
+        let s = self.store.load(id).await?;
+        Ok((s.agent, s.client))
     }
 
     /// Start a session of `agent`. With a known applicant, 申请人核实 and 准入判断 run at once
@@ -262,6 +285,7 @@ impl Engine {
             state: State::Active,
             as_of: new.as_of.unwrap_or_else(|| self.today()),
             channel: new.channel.unwrap_or_else(|| "map".into()),
+            client: new.client.clone(),
             applicant: Map::new(),
             operator: None,
             form: BTreeMap::new(),

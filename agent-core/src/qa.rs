@@ -52,6 +52,7 @@ impl Default for QaConfig {
 
 /// A question.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QaRequest {
     /// The question.
     pub question: String,

@@ -146,6 +146,10 @@ pub struct Session {
     pub as_of: NaiveDate,
     /// Channel (`map`, `clerk`, `chat` …).
     pub channel: String,
+    /// The API client that created the session (its key's client name); only it (or an
+    /// operator) may continue it, and its name goes to the audit log with every decryption.
+    #[serde(default)]
+    pub client: Option<String>,
     /// Applicant facts: `name`, `id_number`, `id_type` as tokens; `hukou_type`, `street`,
     /// `district`, `age`, `gender` as 申请人核实 returned them.
     pub applicant: Map<String, Value>,

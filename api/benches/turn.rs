@@ -65,6 +65,7 @@ fn main() {
             data_dir: repo.join("data/policies"),
             reader: Arc::new(TextOnlyReader),
             llm: None,
+            auth: None,
         };
         let app = start(&Config::default(), opts, std::future::pending())
             .await

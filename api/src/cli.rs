@@ -55,6 +55,9 @@ pub enum Command {
     Casesim(commands::casesim::CasesimArgs),
     /// Run the agent service (sessions, messages, tools, QA) until interrupted.
     Serve(commands::serve::ServeArgs),
+    /// API keys (printed once, stored hashed): add, list, revoke.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCmd),
     /// A terminal session with one agent (the tester's view of what MAP does).
     Chat(commands::chat::ChatArgs),
 }
@@ -102,6 +105,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Tool(c) => commands::tool::run(&cfg, c),
         Command::Casesim(a) => commands::casesim::run(a),
         Command::Serve(a) => commands::serve::run(&cfg, a),
+        Command::Keys(c) => commands::keys::run(&cfg, c),
         Command::Chat(a) => commands::chat::run(&cfg, a),
         Command::Search(a) => commands::search::run(&cfg, a),
         Command::Docs(a) => commands::search::docs(&cfg, a),

@@ -23,6 +23,46 @@ pub struct Config {
     pub llm: LlmSection,
     /// `[sessions]`
     pub sessions: SessionsSection,
+    /// `[auth]`
+    pub auth: AuthSection,
+}
+
+/// `[auth]`: API keys, limits, signatures.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSection {
+    /// The hashed keys (`zhiban keys add` writes it).
+    pub keys_file: PathBuf,
+    /// Requests per minute per client, unless its key says otherwise.
+    pub rate_per_minute: u32,
+    /// Requests in flight per client.
+    pub max_concurrent: usize,
+    /// Accepted clock skew of signed requests, in seconds.
+    pub signature_window_secs: i64,
+}
+
+impl Default for AuthSection {
+    fn default() -> Self {
+        let d = crate::auth::AuthConfig::default();
+        AuthSection {
+            keys_file: d.keys_file,
+            rate_per_minute: d.rate_per_minute,
+            max_concurrent: d.max_concurrent,
+            signature_window_secs: d.signature_window_secs,
+        }
+    }
+}
+
+impl AuthSection {
+    /// The service's settings.
+    pub fn config(&self) -> crate::auth::AuthConfig {
+        crate::auth::AuthConfig {
+            keys_file: self.keys_file.clone(),
+            rate_per_minute: self.rate_per_minute.max(1),
+            max_concurrent: self.max_concurrent.max(1),
+            signature_window_secs: self.signature_window_secs.max(1),
+        }
+    }
 }
 
 /// `[sessions]`: where sessions live.

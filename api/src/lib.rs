@@ -6,6 +6,7 @@
 //! `zhiban-ingest`, `zhiban-tools` and `zhiban-evals`. It is the only crate that uses anyhow.
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod cli;
 pub mod commands;
 pub mod config;

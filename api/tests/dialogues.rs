@@ -118,6 +118,7 @@ async fn launch(
         data_dir: repo().join("data/policies"),
         reader: Arc::new(TextOnlyReader),
         llm,
+        auth: None,
     };
     start(&cfg, opts, std::future::pending()).await.unwrap()
 }

@@ -30,6 +30,7 @@ pub mod paths;
 pub mod registry;
 pub mod runtime;
 pub mod soap;
+pub mod timing;
 
 pub use adapter::{AdapterConfig, BreakerConfig, BreakerState, LineSystemConfig, Transport};
 pub use error::{Error, Result};

@@ -69,6 +69,7 @@ pub struct ToolRuntime {
     audit: Arc<AuditLog>,
     adapters: Adapters,
     key_timeout: Duration,
+    timings: crate::timing::Timings,
 }
 
 /// Plaintext values this call opened, kept to recognise them in what the line system echoes.
@@ -110,6 +111,7 @@ impl ToolRuntime {
             audit,
             adapters: Adapters::new(cfg)?,
             key_timeout: DEFAULT_KEY_TIMEOUT,
+            timings: crate::timing::Timings::default(),
         })
     }
     /// Deadline for each batch of calls to a blocking key provider (default 2 s).
@@ -132,6 +134,14 @@ impl ToolRuntime {
     /// The audit log.
     pub fn audit(&self) -> &AuditLog {
         &self.audit
+    }
+    /// Latency and errors of every invocation, by tool id.
+    pub fn timings(&self) -> &crate::timing::Timings {
+        &self.timings
+    }
+    /// The audit log, shared (the service edge writes its refusals to the same chain).
+    pub fn audit_arc(&self) -> Arc<AuditLog> {
+        self.audit.clone()
     }
 
     /// Runs `f` with the vault without blocking the async worker: inline for an in-process
@@ -169,6 +179,13 @@ impl ToolRuntime {
         let spec = self.registry.get(name).ok_or_else(|| Error::UnknownTool {
             name: name.to_string(),
         })?;
+        let started = std::time::Instant::now();
+        let r = self.invoke_spec(ctx, spec, args).await;
+        self.timings.observe(spec.id, started.elapsed(), r.is_ok());
+        r
+    }
+
+    async fn invoke_spec(&self, ctx: &CallContext, spec: &ToolSpec, args: Value) -> Result<Value> {
         validate(spec, &spec.args_schema, &args, "")?;
         let scope = ctx.scope();
         let Value::Object(mut args) = args else {

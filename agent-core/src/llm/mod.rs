@@ -237,6 +237,7 @@ pub struct LlmClient {
     cfg: Arc<LlmConfig>,
     client: Client<OpenAIConfig>,
     counters: Arc<Counters>,
+    timings: Arc<zhiban_tools::timing::Timings>,
 }
 
 impl std::fmt::Debug for LlmClient {
@@ -279,6 +280,7 @@ impl LlmClient {
             client: Client::with_config(oa).with_backoff(backoff),
             cfg: Arc::new(cfg),
             counters: Arc::default(),
+            timings: Arc::default(),
         })
     }
 
@@ -525,7 +527,7 @@ impl LlmClient {
         let timeout = self.cfg.timeout;
         let started = Instant::now();
         let chat = self.client.chat();
-        match tokio::time::timeout(timeout, chat.create(request)).await {
+        let r = match tokio::time::timeout(timeout, chat.create(request)).await {
             Err(_) => Err(LlmError::Timeout {
                 after_ms: u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             }),
@@ -537,7 +539,15 @@ impl LlmClient {
                 Ok(r)
             }
             Ok(Err(e)) => Err(classify(e, timeout)),
-        }
+        };
+        self.timings
+            .observe(&self.cfg.model, started.elapsed(), r.is_ok());
+        r
+    }
+
+    /// Latency and errors of the calls sent to the endpoint, by model.
+    pub fn timings(&self) -> &zhiban_tools::timing::Timings {
+        &self.timings
     }
 }
 

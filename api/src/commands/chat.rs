@@ -91,6 +91,7 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
         data_dir: cfg.index.data_dir.clone(),
         reader: Arc::new(crate::ocr::OcrReader::default()),
         llm: cfg.llm.client_config(),
+        auth: None,
     };
     rt.block_on(async move {
         let running = start(cfg, opts, std::future::pending()).await?;
@@ -138,6 +139,7 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
                     channel: Some("cli".into()),
                     applicant,
                     operator: None,
+                    client: Some("cli".into()),
                 },
             )
             .await?;

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod crypto;
 pub mod eval;
 pub mod ingest;
+pub mod keys;
 pub mod search;
 pub mod serve;
 pub mod snapshot;

@@ -63,14 +63,20 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         data_dir: cfg.index.data_dir.clone(),
         reader: Arc::new(crate::ocr::OcrReader::default()),
         llm: cfg.llm.client_config(),
+        auth: Some(cfg.auth.config()),
     };
     rt.block_on(async {
         let running = start(cfg, opts, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await?;
+        let mode = if running.development {
+            "未配置 API 密钥：开发模式，只服务本机客户端"
+        } else {
+            "API 密钥已启用"
+        };
         eprintln!(
-            "zhiban 服务监听 http://{}（参考受理系统 {}；未配置密钥，仅供本机开发使用）",
+            "zhiban 服务监听 http://{}（参考受理系统 {}；{mode}）",
             running.addr,
             running.casesim_url.as_deref().unwrap_or("未启动")
         );

@@ -65,17 +65,50 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         )
     })?;
     serde_json::from_value(value).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_fields",
-            format!("请求字段有误：{e}"),
-        )
+        let text = e.to_string();
+        match unknown_field(&text) {
+            Some(field) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "unknown_field",
+                format!("不接受的字段：{field}（请对照接口文档，字段名区分大小写）"),
+            ),
+            None => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_fields",
+                format!("请求字段有误：{text}"),
+            ),
+        }
     })
+}
+
+/// The field named by serde's "unknown field `x`, expected …" (at most 64 characters of it).
+fn unknown_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let end = rest.find('`')?;
+    Some(rest[..end].chars().take(64).collect())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_fields_are_named_in_chinese() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct B {
+            text: String,
+        }
+        let e = parse::<B>(br#"{"text": "a", "txet": 1}"#).unwrap_err();
+        assert_eq!(
+            (e.status, e.code),
+            (StatusCode::UNPROCESSABLE_ENTITY, "unknown_field")
+        );
+        assert!(e.message.contains("不接受的字段：txet"), "{}", e.message);
+        let e = parse::<B>(br#"{"text": 5}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_fields");
+    }
 
     #[test]
     fn depth_ignores_brackets_inside_strings() {

@@ -16,7 +16,14 @@ pub struct ApiError {
     pub code: &'static str,
     /// Chinese message.
     pub message: String,
+    /// An access refusal the audit log must record even though its status is not 401/403/429
+    /// (a stranger's session answered as absent).
+    pub refusal: bool,
 }
+
+/// Marks a response as an access refusal for the guard's audit line.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal;
 
 impl ApiError {
     /// A 4xx/5xx error.
@@ -25,14 +32,25 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            refusal: false,
         }
+    }
+
+    /// The same error, recorded in the audit log as a refusal.
+    pub fn refused(mut self) -> Self {
+        self.refusal = true;
+        self
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if self.refusal {
+            r.extensions_mut().insert(Refusal);
+        }
+        r
     }
 }
 

@@ -46,6 +46,8 @@ pub struct ServeOptions {
     pub reader: Arc<dyn MaterialReader>,
     /// The model, when `[llm] base_url` is set.
     pub llm: Option<zhiban_agent_core::llm::LlmConfig>,
+    /// Keys and limits (`None`: the keys file `keys.json` under `var_dir`, default limits).
+    pub auth: Option<crate::auth::AuthConfig>,
 }
 
 /// A running service.
@@ -56,7 +58,10 @@ pub struct Running {
     pub casesim_url: Option<String>,
     /// The engine.
     pub engine: Arc<Engine>,
+    /// Whether no API key is configured (loopback-only development mode).
+    pub development: bool,
     stack: Embedded,
+    keys_watch: tokio::task::JoinHandle<()>,
     stop: tokio::sync::oneshot::Sender<()>,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     watch: tokio::task::JoinHandle<()>,
@@ -68,6 +73,7 @@ impl Running {
         let _ = self.stop.send(());
         let _ = self.server.await;
         self.watch.abort();
+        self.keys_watch.abort();
         self.stack.shutdown().await;
     }
 
@@ -81,11 +87,13 @@ impl Running {
             stack,
             watch,
             stop,
+            keys_watch,
             ..
         } = self;
         let r = server.await;
         drop(stop);
         watch.abort();
+        keys_watch.abort();
         stack.shutdown().await;
         r.context("服务任务异常中止")?.context("服务异常退出")
     }
@@ -100,6 +108,15 @@ pub async fn start(
     opts: ServeOptions,
     until: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Running> {
+    let auth_cfg = opts
+        .auth
+        .clone()
+        .unwrap_or_else(|| crate::auth::AuthConfig {
+            keys_file: opts.var_dir.join("keys.json"),
+            ..crate::auth::AuthConfig::default()
+        });
+    let auth = Arc::new(crate::auth::Auth::open(auth_cfg).context("读取 API 密钥失败")?);
+    auth.check_bind(opts.bind).map_err(anyhow::Error::msg)?;
     let store = SnapshotStore::new(&opts.index_dir);
     if store.current_id()?.is_none() {
         eprintln!(
@@ -169,9 +186,13 @@ pub async fn start(
         .with_today(opts.today)
         .with_llm(llm),
     );
+    let development = auth.development();
+    let keys_watch = auth.watch(Duration::from_secs(2));
     let app = router(AppState {
         engine: engine.clone(),
         casesim_url: casesim_url.clone(),
+        auth,
+        metrics: Arc::default(),
     });
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
@@ -179,20 +200,25 @@ pub async fn start(
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = stopped => {}
-                    _ = until => {}
-                }
-            })
-            .await
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = until => {}
+            }
+        })
+        .await
     });
     Ok(Running {
         addr,
         casesim_url,
         engine,
+        development,
         stack,
+        keys_watch,
         stop,
         server,
         watch,

@@ -9,12 +9,15 @@
 pub mod body;
 pub mod error;
 pub mod launch;
+pub mod metrics;
+pub mod openai;
+pub mod tools;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +31,8 @@ use zhiban_agent_core::{ApplicantIn, Engine, Message, NewSession, QaRequest};
 
 use error::ApiError;
 
+use crate::auth::{Auth, GuardState, Principal};
+
 /// Largest JSON body.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
 
@@ -38,6 +43,10 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// Base URL of the case system, for readiness.
     pub casesim_url: Option<String>,
+    /// Keys, roles, limits.
+    pub auth: Arc<Auth>,
+    /// Prometheus registry.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// The router of the agent service.
@@ -51,9 +60,25 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/sessions/{id}/messages", post(post_message))
         .route("/v1/sessions/{id}/tools/{tool}", post(session_tool))
         .route("/v1/qa", post(qa))
+        .route("/v1/tools", get(tools::list))
+        .route("/v1/tools/{id}", post(tools::call))
+        .route("/v1/models", get(openai::models))
+        .route("/v1/chat/completions", post(openai::chat_completions))
+        .route("/metrics", get(metrics::scrape))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })
+        .layer(axum::middleware::from_fn_with_state(
+            GuardState {
+                auth: state.auth.clone(),
+                audit: state.engine.tools().audit_arc(),
+            },
+            crate::auth::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::GATEWAY_TIMEOUT,
@@ -102,6 +127,7 @@ struct CreateBody {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Metadata {
     applicant: Option<ApplicantIn>,
     operator: Option<Value>,
@@ -109,10 +135,12 @@ struct Metadata {
 
 async fn create_session(
     State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(agent): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: CreateBody = body::parse(&body)?;
+    p.allow_agent(&agent)?;
     let (applicant, operator) = match b.metadata {
         Some(m) => (m.applicant, m.operator),
         None => (None, None),
@@ -126,27 +154,49 @@ async fn create_session(
                 channel: b.channel,
                 applicant,
                 operator,
+                client: Some(p.client.clone()),
             },
         )
         .await?;
+    st.metrics.session_started(&view.agent);
     Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+/// The edge's check before a session is read or changed: the key's agent scope and the
+/// session's owner.
+pub(crate) async fn admit_session(
+    st: &AppState,
+    p: &Principal,
+    id: &str,
+    write: bool,
+) -> Result<(), ApiError> {
+    let (agent, owner) = st.engine.owner(id).await?;
+    p.allow_session(owner.as_deref(), write)?;
+    p.allow_agent(&agent)
 }
 
 async fn get_session(
     State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    admit_session(&st, &p, &id, false).await?;
     Ok(Json(st.engine.get(&id).await?).into_response())
 }
 
 async fn delete_session(
     State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    Ok(Json(st.engine.cancel(&id).await?).into_response())
+    admit_session(&st, &p, &id, true).await?;
+    let view = st.engine.cancel(&id).await?;
+    st.metrics.session_ended(&view);
+    Ok(Json(view).into_response())
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AttachmentBody {
     #[serde(rename = "ref")]
     reference: String,
@@ -158,6 +208,7 @@ struct AttachmentBody {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct MessageBody {
     #[serde(default)]
     text: String,
@@ -167,11 +218,13 @@ struct MessageBody {
 
 async fn post_message(
     State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: MessageBody = body::parse(&body)?;
+    admit_session(&st, &p, &id, true).await?;
     let mut attachments = Vec::with_capacity(b.attachments.len());
     for a in &b.attachments {
         attachments.push(Attachment::from_base64(
@@ -191,6 +244,7 @@ async fn post_message(
             },
         )
         .await?;
+    st.metrics.turn(&view);
     let wants_stream = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -218,30 +272,24 @@ async fn post_message(
 }
 
 #[derive(Debug, Deserialize)]
-struct ToolBody {
+#[serde(deny_unknown_fields)]
+pub(crate) struct ToolBody {
     #[serde(default)]
     args: Value,
 }
 
 async fn session_tool(
     State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
     Path((id, tool)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let b: ToolBody = body::parse(&body)?;
-    let args = if b.args.is_null() { json!({}) } else { b.args };
-    match st.engine.session_tool(&id, &tool, args).await {
-        Ok((tool, result)) => Ok(Json(json!({"tool": tool, "ok": true, "result": result})).into_response()),
-        Err(zhiban_agent_core::EngineError::Tools(message)) => Ok((
-            StatusCode::OK,
-            Json(json!({"tool": tool, "ok": false, "result": null, "error": {"code": "tool_failed", "message": message}})),
-        )
-            .into_response()),
-        Err(e) => Err(e.into()),
-    }
+    tools::run_in_session(&st, &p, &id, &tool, b.args).await
 }
 
 async fn qa(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let req: QaRequest = body::parse(&body)?;
     let Some(agent) = st.engine.qa() else {
         return Err(ApiError::new(
@@ -251,7 +299,10 @@ async fn qa(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiErro
         ));
     };
     match agent.answer(&req, st.engine.today()).await {
-        Ok(a) => Ok(Json(a).into_response()),
+        Ok(a) => {
+            st.metrics.qa_answered(a.refused, started.elapsed());
+            Ok(Json(a).into_response())
+        }
         Err(zhiban_agent_core::qa::QaError::BadQuestion(m)) => Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_question",

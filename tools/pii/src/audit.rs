@@ -59,6 +59,9 @@ pub enum AuditAction {
     Decrypt,
     /// A write call (提交 etc.) was sent to a line system.
     Write,
+    /// The service refused a request (no key, wrong role or scope, bad or replayed signature,
+    /// rate limit); `tool` holds the method, route and status, `fields` is empty.
+    Denied,
 }
 
 /// What the caller records; the log adds sequence, time and chaining.

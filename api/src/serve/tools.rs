@@ -1,0 +1,118 @@
+//! `GET /v1/tools`, `POST /v1/tools/{id}` and `POST /v1/sessions/{id}/tools/{tool}`: the
+//! case-system tools for MAP (申请人核实 and the wrapped line interfaces), inside a session,
+//! PII in and out only as that session's tokens (plaintext in arguments is tokenised on
+//! arrival; results carry tokens only).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Extension, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use super::{AppState, ToolBody, admit_session, body};
+use crate::auth::Principal;
+
+/// The contract's tool listing entry.
+pub fn describe(spec: &zhiban_tools::ToolSpec) -> Value {
+    json!({
+        "id": spec.id,
+        "name": spec.name,
+        "description": spec.description,
+        "args_schema": spec.args_schema,
+        "result_schema": spec.result_schema,
+    })
+}
+
+/// `GET /v1/tools`: the tools this key may call.
+pub async fn list(State(st): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
+    let tools: Vec<Value> = st
+        .engine
+        .tools()
+        .registry()
+        .iter()
+        .filter(|t| p.allow_tool(t.id).is_ok())
+        .map(describe)
+        .collect();
+    Json(json!({"tools": tools}))
+}
+
+/// The session named by `X-Session-Id`.
+///
+/// # Errors
+/// 400 `session_required` when the header is missing or empty.
+pub fn session_header(headers: &HeaderMap) -> Result<String, ApiError> {
+    headers
+        .get("x-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "session_required",
+                "工具调用须在会话内进行：请用 X-Session-Id 指明会话",
+            )
+        })
+}
+
+/// `POST /v1/tools/{id}` in the session named by `X-Session-Id`.
+///
+/// # Errors
+/// As [`run_in_session`].
+pub async fn call(
+    State(st): State<AppState>,
+    Extension(p): Extension<Principal>,
+    Path(tool): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let b: ToolBody = body::parse(&body)?;
+    let session = session_header(&headers)?;
+    run_in_session(&st, &p, &session, &tool, b.args).await
+}
+
+/// Calls `tool` (registry id or Chinese name) in `session` for `p`: the key's tool scope, the
+/// session's owner and agent scope are checked first; a token that does not open in this
+/// session is one uniform 403 and nothing reaches the line side.
+///
+/// # Errors
+/// 404 for an unknown tool or session, 403 for scope or token, 422 for bad arguments.
+pub async fn run_in_session(
+    st: &AppState,
+    p: &Principal,
+    session: &str,
+    tool: &str,
+    args: Value,
+) -> Result<Response, ApiError> {
+    let Some(spec) = st.engine.tools().registry().get(tool) else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_tool",
+            format!(
+                "没有这个工具：{}",
+                tool.chars().take(64).collect::<String>()
+            ),
+        ));
+    };
+    let id = spec.id;
+    p.allow_tool(id)?;
+    admit_session(st, p, session, true).await?;
+    let args = if args.is_null() { json!({}) } else { args };
+    match st.engine.session_tool(session, id, args).await {
+        Ok((tool, result)) => {
+            Ok(Json(json!({"tool": tool, "ok": true, "result": result})).into_response())
+        }
+        Err(zhiban_agent_core::EngineError::Tools(message)) => Ok((
+            StatusCode::OK,
+            Json(json!({
+                "tool": id, "ok": false, "result": null,
+                "error": {"code": "tool_failed", "message": message}
+            })),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
