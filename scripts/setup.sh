@@ -24,4 +24,8 @@ if command -v python3 >/dev/null 2>&1; then
     echo "setup: installing the openai Python SDK" >&2
     python3 -m pip install -q --root-user-action=ignore "openai>=1.40,<2" >/dev/null
   fi
+  if ! python3 -c "import mcp.client.streamable_http" >/dev/null 2>&1; then
+    echo "setup: installing the MCP Python SDK" >&2
+    python3 -m pip install -q --root-user-action=ignore "mcp>=1.9,<2" >/dev/null
+  fi
 fi

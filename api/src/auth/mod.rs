@@ -363,14 +363,15 @@ async fn audit_denied(
     route: &str,
     status: StatusCode,
 ) {
-    let line = AuditRecord::new(
-        client.unwrap_or_else(|| "-".into()),
-        session,
-        format!("{method} {route} {}", status.as_u16()),
-        AuditAction::Denied,
-        Vec::new(),
-    );
-    if let Err(e) = st.audit.append(line).await {
+    let what = format!("{method} {route} {}", status.as_u16());
+    audit_refusal(&st.audit, client.as_deref().unwrap_or("-"), &session, &what).await;
+}
+
+/// Writes one `denied` line: `what` names the request (method, route, status — or an MCP
+/// tool call and its error code), never its content.
+pub async fn audit_refusal(audit: &AuditLog, client: &str, session: &str, what: &str) {
+    let line = AuditRecord::new(client, session, what, AuditAction::Denied, Vec::new());
+    if let Err(e) = audit.append(line).await {
         tracing::error!("审计日志写入失败：{e}");
     }
 }

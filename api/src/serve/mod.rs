@@ -9,6 +9,7 @@
 pub mod body;
 pub mod error;
 pub mod launch;
+pub mod mcp;
 pub mod metrics;
 pub mod openai;
 pub mod tools;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/metrics", get(metrics::scrape))
+        .route_service("/mcp", mcp::service(state.clone()))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
         })

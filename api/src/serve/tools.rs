@@ -87,6 +87,21 @@ pub async fn run_in_session(
     tool: &str,
     args: Value,
 ) -> Result<Response, ApiError> {
+    Ok(Json(invoke(st, p, session, tool, args).await?).into_response())
+}
+
+/// As [`run_in_session`], returning the contract's `{"tool", "ok", "result"}` body (with
+/// `error` when the line side failed: `ok` is false, the status stays 200).
+///
+/// # Errors
+/// As [`run_in_session`].
+pub async fn invoke(
+    st: &AppState,
+    p: &Principal,
+    session: &str,
+    tool: &str,
+    args: Value,
+) -> Result<Value, ApiError> {
     let Some(spec) = st.engine.tools().registry().get(tool) else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -102,17 +117,11 @@ pub async fn run_in_session(
     admit_session(st, p, session, true).await?;
     let args = if args.is_null() { json!({}) } else { args };
     match st.engine.session_tool(session, id, args).await {
-        Ok((tool, result)) => {
-            Ok(Json(json!({"tool": tool, "ok": true, "result": result})).into_response())
-        }
-        Err(zhiban_agent_core::EngineError::Tools(message)) => Ok((
-            StatusCode::OK,
-            Json(json!({
-                "tool": id, "ok": false, "result": null,
-                "error": {"code": "tool_failed", "message": message}
-            })),
-        )
-            .into_response()),
+        Ok((tool, result)) => Ok(json!({"tool": tool, "ok": true, "result": result})),
+        Err(zhiban_agent_core::EngineError::Tools(message)) => Ok(json!({
+            "tool": id, "ok": false, "result": null,
+            "error": {"code": "tool_failed", "message": message}
+        })),
         Err(e) => Err(e.into()),
     }
 }
