@@ -12,6 +12,7 @@ pub mod launch;
 pub mod mcp;
 pub mod metrics;
 pub mod openai;
+pub mod page;
 pub mod tools;
 
 use std::sync::Arc;
@@ -53,6 +54,7 @@ pub struct AppState {
 /// The router of the agent service.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(page::index))
         .route("/livez", get(|| async { Json(json!({"status": "ok"})) }))
         .route("/readyz", get(readyz))
         .route("/v1/agents", get(agents))
