@@ -76,7 +76,7 @@ impl From<StoreError> for EngineError {
 }
 
 /// The applicant as MAP's login established it (plaintext, or tokens this service issued).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApplicantIn {
     /// 姓名.
@@ -112,7 +112,7 @@ pub struct Message {
 }
 
 /// An agent as `GET /v1/agents` lists it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AgentInfo {
     /// Id.
     pub id: String,

@@ -51,7 +51,7 @@ impl Default for QaConfig {
 }
 
 /// A question.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QaRequest {
     /// The question.
@@ -63,7 +63,7 @@ pub struct QaRequest {
 }
 
 /// The contract's answer object (`POST /v1/qa`, `zhiban ask --json`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QaAnswer {
     /// The answer (Chinese).
     pub answer: String,

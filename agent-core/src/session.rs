@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
 /// Where a session stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum State {
     /// The flow is running.
@@ -36,7 +36,7 @@ impl State {
 }
 
 /// What the flow waits for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Awaiting {
     /// `input`, `material` or `confirm`.
     pub kind: AwaitKind,
@@ -45,7 +45,7 @@ pub struct Awaiting {
 }
 
 /// Kind of [`Awaiting`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum AwaitKind {
     /// A form input.
@@ -57,7 +57,7 @@ pub enum AwaitKind {
 }
 
 /// One material the resident supplied.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Material {
     /// The material's name in the flow (`劳动合同`).
     pub kind: String,
@@ -75,7 +75,7 @@ pub struct Material {
 }
 
 /// One tool call, as the contract lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ToolCallRecord {
     /// The seed's name (`准入判断`, `提交` …) or the registry name.
     pub tool: String,
@@ -90,7 +90,7 @@ pub struct ToolCallRecord {
 }
 
 /// A cited article.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Citation {
     /// Document id.
     pub doc_id: String,
@@ -203,7 +203,7 @@ pub struct Clarify {
 }
 
 /// The contract's session object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionView {
     /// Id.
     pub session_id: String,

@@ -310,6 +310,10 @@ fn esc(s: &str) -> String {
 }
 
 /// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "运维", security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus 文本格式", content_type = "text/plain", body = String),
+              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody),
+              (status = 429, body = super::openapi::ErrorBody)))]
 pub async fn scrape(State(st): State<AppState>) -> Response {
     let text = st.metrics.render(&st);
     let mut r = text.into_response();

@@ -12,6 +12,7 @@ pub mod launch;
 pub mod mcp;
 pub mod metrics;
 pub mod openai;
+pub mod openapi;
 pub mod page;
 pub mod tools;
 
@@ -55,7 +56,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(page::index))
-        .route("/livez", get(|| async { Json(json!({"status": "ok"})) }))
+        .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/v1/agents", get(agents))
         .route("/v1/agents/{agent}/sessions", post(create_session))
@@ -68,6 +69,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/models", get(openai::models))
         .route("/v1/chat/completions", post(openai::chat_completions))
         .route("/metrics", get(metrics::scrape))
+        .route("/openapi.json", get(openapi::json))
+        .route("/docs", get(openapi::docs))
         .route_service("/mcp", mcp::service(state.clone()))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "没有这个接口")
@@ -91,6 +94,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+#[utoipa::path(get, path = "/livez", tag = "运维",
+    responses((status = 200, description = "进程存活", body = openapi::Live)))]
+async fn livez() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[utoipa::path(get, path = "/readyz", tag = "运维",
+    responses((status = 200, description = "快照、会话库、受理系统均就绪", body = openapi::Ready),
+              (status = 503, description = "尚未就绪", body = openapi::Ready)))]
 async fn readyz(State(st): State<AppState>) -> Response {
     let store = st.engine.store().ping().await.is_ok();
     let snapshot = st.engine.qa().is_some();
@@ -117,11 +129,14 @@ async fn readyz(State(st): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
+#[utoipa::path(get, path = "/v1/agents", tag = "智能体", security(("bearer" = [])),
+    responses((status = 200, body = openapi::AgentList), (status = 401, body = openapi::ErrorBody),
+              (status = 403, body = openapi::ErrorBody), (status = 429, body = openapi::ErrorBody)))]
 async fn agents(State(st): State<AppState>) -> Json<Value> {
     Json(json!({"agents": st.engine.agents()}))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBody {
     as_of: Option<NaiveDate>,
@@ -130,13 +145,21 @@ struct CreateBody {
     metadata: Option<Metadata>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Metadata {
     applicant: Option<ApplicantIn>,
     operator: Option<Value>,
 }
 
+#[utoipa::path(post, path = "/v1/agents/{agent}/sessions", tag = "会话", security(("bearer" = [])),
+    params(("agent" = String, Path, description = "智能体 id")),
+    request_body(content = CreateBody, content_type = "application/json"),
+    responses((status = 201, description = "会话已创建", body = zhiban_agent_core::SessionView),
+              (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody),
+              (status = 403, body = openapi::ErrorBody), (status = 404, body = openapi::ErrorBody),
+              (status = 413, body = openapi::ErrorBody), (status = 422, body = openapi::ErrorBody),
+              (status = 429, body = openapi::ErrorBody), (status = 503, body = openapi::ErrorBody)))]
 async fn create_session(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -179,6 +202,12 @@ pub(crate) async fn admit_session(
     p.allow_agent(&agent)
 }
 
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "会话", security(("bearer" = [])),
+    params(("id" = String, Path, description = "会话 id")),
+    responses((status = 200, body = zhiban_agent_core::SessionView),
+              (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody),
+              (status = 404, body = openapi::ErrorBody), (status = 429, body = openapi::ErrorBody),
+              (status = 503, body = openapi::ErrorBody)))]
 async fn get_session(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -188,6 +217,12 @@ async fn get_session(
     Ok(Json(st.engine.get(&id).await?).into_response())
 }
 
+#[utoipa::path(delete, path = "/v1/sessions/{id}", tag = "会话", security(("bearer" = [])),
+    params(("id" = String, Path, description = "会话 id")),
+    responses((status = 200, description = "状态变为 cancelled", body = zhiban_agent_core::SessionView),
+              (status = 401, body = openapi::ErrorBody), (status = 403, body = openapi::ErrorBody),
+              (status = 404, body = openapi::ErrorBody), (status = 409, body = openapi::ErrorBody),
+              (status = 429, body = openapi::ErrorBody), (status = 503, body = openapi::ErrorBody)))]
 async fn delete_session(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -199,7 +234,7 @@ async fn delete_session(
     Ok(Json(view).into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AttachmentBody {
     #[serde(rename = "ref")]
@@ -211,7 +246,7 @@ struct AttachmentBody {
     content_base64: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageBody {
     #[serde(default)]
@@ -220,6 +255,16 @@ struct MessageBody {
     attachments: Vec<AttachmentBody>,
 }
 
+#[utoipa::path(post, path = "/v1/sessions/{id}/messages", tag = "会话", security(("bearer" = [])),
+    params(("id" = String, Path, description = "会话 id")),
+    request_body(content = MessageBody, content_type = "application/json"),
+    responses((status = 200, description = "会话对象（Accept: text/event-stream 时为 SSE：delta 事件，最后一个 session 事件）",
+               body = zhiban_agent_core::SessionView),
+              (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody),
+              (status = 403, body = openapi::ErrorBody), (status = 404, body = openapi::ErrorBody),
+              (status = 409, body = openapi::ErrorBody), (status = 413, body = openapi::ErrorBody),
+              (status = 422, body = openapi::ErrorBody), (status = 429, body = openapi::ErrorBody),
+              (status = 503, body = openapi::ErrorBody)))]
 async fn post_message(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -275,13 +320,22 @@ async fn post_message(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ToolBody {
     #[serde(default)]
     args: Value,
 }
 
+#[utoipa::path(post, path = "/v1/sessions/{id}/tools/{tool}", tag = "工具", security(("bearer" = [])),
+    params(("id" = String, Path, description = "会话 id"), ("tool" = String, Path, description = "工具注册 id 或中文名")),
+    request_body(content = ToolBody, content_type = "application/json"),
+    responses((status = 200, body = openapi::ToolResult),
+              (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody),
+              (status = 403, body = openapi::ErrorBody), (status = 404, body = openapi::ErrorBody),
+              (status = 409, body = openapi::ErrorBody), (status = 413, body = openapi::ErrorBody),
+              (status = 422, body = openapi::ErrorBody), (status = 429, body = openapi::ErrorBody),
+              (status = 503, body = openapi::ErrorBody)))]
 async fn session_tool(
     State(st): State<AppState>,
     Extension(p): Extension<Principal>,
@@ -292,6 +346,13 @@ async fn session_tool(
     tools::run_in_session(&st, &p, &id, &tool, b.args).await
 }
 
+#[utoipa::path(post, path = "/v1/qa", tag = "学习问答", security(("bearer" = [])),
+    request_body(content = zhiban_agent_core::QaRequest, content_type = "application/json"),
+    responses((status = 200, body = zhiban_agent_core::QaAnswer),
+              (status = 400, body = openapi::ErrorBody), (status = 401, body = openapi::ErrorBody),
+              (status = 403, body = openapi::ErrorBody), (status = 413, body = openapi::ErrorBody),
+              (status = 422, body = openapi::ErrorBody), (status = 429, body = openapi::ErrorBody),
+              (status = 503, body = openapi::ErrorBody)))]
 async fn qa(State(st): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let req: QaRequest = body::parse(&body)?;

@@ -24,6 +24,10 @@ use super::{AppState, admit_session, body};
 use crate::auth::Principal;
 
 /// `GET /v1/models`: one model per agent the key may use.
+#[utoipa::path(get, path = "/v1/models", tag = "OpenAI 兼容", security(("bearer" = [])),
+    responses((status = 200, body = super::openapi::ModelList),
+              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody),
+              (status = 429, body = super::openapi::ErrorBody)))]
 pub async fn models(State(st): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
     let data: Vec<Value> = st
         .engine
@@ -38,10 +42,10 @@ pub async fn models(State(st): State<AppState>, Extension(p): Extension<Principa
 /// The request fields OpenAI clients send. Sampling and tool fields are accepted and have no
 /// effect (the agents' replies are decided by their flows); a field no OpenAI client sends is
 /// refused like everywhere else.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 #[allow(dead_code)]
-struct ChatBody {
+pub(crate) struct ChatBody {
     model: String,
     messages: Vec<ChatMessage>,
     #[serde(default)]
@@ -71,9 +75,9 @@ struct ChatBody {
     modalities: Option<Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[allow(dead_code)]
-struct ChatMessage {
+pub(crate) struct ChatMessage {
     role: String,
     #[serde(default)]
     content: Option<Value>,
@@ -106,6 +110,19 @@ fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
 }
 
 /// `POST /v1/chat/completions`.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "OpenAI 兼容", security(("bearer" = [])),
+    params(("X-Session-Id" = Option<String>, Header, description = "会话 id；缺省时新建会话并在同名响应头中返回")),
+    request_body(content = ChatBody, content_type = "application/json"),
+    responses((status = 200, description = "stream=false 时为 chat.completion；stream=true 时为 SSE（chat.completion.chunk … [DONE]）",
+               content(
+                   (super::openapi::ChatCompletion = "application/json"),
+                   (String = "text/event-stream")
+               )),
+              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
+              (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
+              (status = 409, body = super::openapi::ErrorBody), (status = 413, body = super::openapi::ErrorBody),
+              (status = 422, body = super::openapi::ErrorBody), (status = 429, body = super::openapi::ErrorBody),
+              (status = 503, body = super::openapi::ErrorBody)))]
 ///
 /// # Errors
 /// 422 for a request without a user message, 404 for an unknown model or session, 409 for an

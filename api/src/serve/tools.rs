@@ -26,6 +26,10 @@ pub fn describe(spec: &zhiban_tools::ToolSpec) -> Value {
 }
 
 /// `GET /v1/tools`: the tools this key may call.
+#[utoipa::path(get, path = "/v1/tools", tag = "工具", security(("bearer" = [])),
+    responses((status = 200, body = super::openapi::ToolList),
+              (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody),
+              (status = 429, body = super::openapi::ErrorBody)))]
 pub async fn list(State(st): State<AppState>, Extension(p): Extension<Principal>) -> Json<Value> {
     let tools: Vec<Value> = st
         .engine
@@ -59,6 +63,16 @@ pub fn session_header(headers: &HeaderMap) -> Result<String, ApiError> {
 }
 
 /// `POST /v1/tools/{id}` in the session named by `X-Session-Id`.
+#[utoipa::path(post, path = "/v1/tools/{id}", tag = "工具", security(("bearer" = [])),
+    params(("id" = String, Path, description = "工具注册 id 或中文名"),
+           ("X-Session-Id" = String, Header, description = "调用所在的会话")),
+    request_body(content = super::ToolBody, content_type = "application/json"),
+    responses((status = 200, body = super::openapi::ToolResult),
+              (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody),
+              (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody),
+              (status = 409, body = super::openapi::ErrorBody), (status = 413, body = super::openapi::ErrorBody),
+              (status = 422, body = super::openapi::ErrorBody), (status = 429, body = super::openapi::ErrorBody),
+              (status = 503, body = super::openapi::ErrorBody)))]
 ///
 /// # Errors
 /// As [`run_in_session`].
