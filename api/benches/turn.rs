@@ -66,6 +66,7 @@ fn main() {
             reader: Arc::new(TextOnlyReader),
             llm: None,
             auth: None,
+            cors_origins: Vec::new(),
         };
         let app = start(&Config::default(), opts, std::future::pending())
             .await

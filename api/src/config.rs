@@ -25,6 +25,21 @@ pub struct Config {
     pub sessions: SessionsSection,
     /// `[auth]`
     pub auth: AuthSection,
+    /// `[server]`
+    pub server: ServerSection,
+}
+
+/// `[server]`: what browsers may call the service, and TLS.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerSection {
+    /// Origins allowed to call the API from a browser (`https://map.example.gov.cn`); empty:
+    /// no CORS headers at all, so browsers refuse cross-origin calls.
+    pub cors_origins: Vec<String>,
+    /// PEM certificate chain; with `tls_key`, the service speaks HTTPS only.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key.
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `[auth]`: API keys, limits, signatures.

@@ -119,6 +119,7 @@ async fn launch(
         reader: Arc::new(TextOnlyReader),
         llm,
         auth: None,
+        cors_origins: Vec::new(),
     };
     start(&cfg, opts, std::future::pending()).await.unwrap()
 }

@@ -64,6 +64,7 @@ async fn the_mcp_python_sdk_lists_and_calls_the_tools() {
             keys_file,
             ..AuthConfig::default()
         }),
+        cors_origins: Vec::new(),
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

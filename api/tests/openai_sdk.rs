@@ -62,6 +62,7 @@ async fn the_openai_python_sdk_talks_to_the_agents() {
             keys_file,
             ..AuthConfig::default()
         }),
+        cors_origins: Vec::new(),
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

@@ -66,6 +66,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             keys_file,
             ..AuthConfig::default()
         }),
+        cors_origins: Vec::new(),
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

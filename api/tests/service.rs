@@ -73,6 +73,7 @@ async fn launch(run: &Path, index: &Path, keys_file: Option<PathBuf>) -> Running
             keys_file: k,
             ..AuthConfig::default()
         }),
+        cors_origins: vec!["https://map.example.gov.cn".into()],
     };
     start(&Config::default(), opts, std::future::pending())
         .await
@@ -424,6 +425,31 @@ async fn chat_completions_walk_a_flow_in_the_session_they_name() {
     assert!(app.development);
     let base = format!("http://{}", app.addr);
     let http = reqwest::Client::new();
+    // CORS: the configured origin only.
+    for (origin, allowed) in [
+        ("https://map.example.gov.cn", true),
+        ("https://evil.example", false),
+    ] {
+        let r = http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{base}/v1/chat/completions"),
+            )
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization,content-type,x-session-id",
+            )
+            .send()
+            .await
+            .unwrap();
+        let got = r
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref() == Some(origin), allowed, "{origin}: {got:?}");
+    }
     let r: Value = http
         .get(format!("{base}/v1/models"))
         .send()
@@ -568,6 +594,7 @@ async fn development_mode_refuses_a_public_address() {
         reader: Arc::new(TextOnlyReader),
         llm: None,
         auth: None,
+        cors_origins: Vec::new(),
     };
     let err = match start(&Config::default(), opts, std::future::pending()).await {
         Ok(_) => panic!("a public address without keys must be refused"),

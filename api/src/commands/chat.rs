@@ -92,6 +92,7 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
         reader: Arc::new(crate::ocr::OcrReader::default()),
         llm: cfg.llm.client_config(),
         auth: None,
+        cors_origins: Vec::new(),
     };
     rt.block_on(async move {
         let running = start(cfg, opts, std::future::pending()).await?;

@@ -64,6 +64,7 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         reader: Arc::new(crate::ocr::OcrReader::default()),
         llm: cfg.llm.client_config(),
         auth: Some(cfg.auth.config()),
+        cors_origins: cfg.server.cors_origins.clone(),
     };
     rt.block_on(async {
         let running = start(cfg, opts, async {

@@ -48,6 +48,8 @@ pub struct ServeOptions {
     pub llm: Option<zhiban_agent_core::llm::LlmConfig>,
     /// Keys and limits (`None`: the keys file `keys.json` under `var_dir`, default limits).
     pub auth: Option<crate::auth::AuthConfig>,
+    /// Browser origins allowed by CORS (empty: none).
+    pub cors_origins: Vec<String>,
 }
 
 /// A running service.
@@ -188,12 +190,15 @@ pub async fn start(
     );
     let development = auth.development();
     let keys_watch = auth.watch(Duration::from_secs(2));
-    let app = router(AppState {
+    let mut app = router(AppState {
         engine: engine.clone(),
         casesim_url: casesim_url.clone(),
         auth,
         metrics: Arc::default(),
     });
+    if !opts.cors_origins.is_empty() {
+        app = app.layer(super::cors(&opts.cors_origins)?);
+    }
     let listener = tokio::net::TcpListener::bind(opts.bind)
         .await
         .with_context(|| format!("无法监听 {}", opts.bind))?;

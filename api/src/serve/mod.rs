@@ -94,6 +94,44 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// CORS for exactly `origins` (the methods and headers MAP's browser clients use).
+///
+/// # Errors
+/// A Chinese message naming an origin that is not a valid header value.
+pub fn cors(origins: &[String]) -> anyhow::Result<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method};
+    let mut list = Vec::with_capacity(origins.len());
+    for o in origins {
+        let o = o.trim().trim_end_matches('/');
+        if !(o.starts_with("http://") || o.starts_with("https://")) {
+            anyhow::bail!("[server] cors_origins 中的 {o} 应以 http:// 或 https:// 开头");
+        }
+        list.push(
+            HeaderValue::from_str(o)
+                .map_err(|_| anyhow::anyhow!("[server] cors_origins 中的 {o} 不是有效的来源"))?,
+        );
+    }
+    Ok(tower_http::cors::CorsLayer::new()
+        .allow_origin(list)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("x-session-id"),
+            HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("x-zhiban-timestamp"),
+            HeaderName::from_static("x-zhiban-nonce"),
+            HeaderName::from_static("x-zhiban-signature"),
+        ])
+        .expose_headers([
+            HeaderName::from_static("x-session-id"),
+            HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+        ])
+        .max_age(std::time::Duration::from_secs(600)))
+}
+
 #[utoipa::path(get, path = "/livez", tag = "运维",
     responses((status = 200, description = "进程存活", body = openapi::Live)))]
 async fn livez() -> Json<Value> {
