@@ -81,7 +81,45 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
             running.addr,
             running.casesim_url.as_deref().unwrap_or("未启动")
         );
+        eprintln!(
+            "{}",
+            walkthrough(&running.addr.to_string(), running.development)
+        );
         running.wait().await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the operator sees after start: the clerk page, the docs and two `curl` calls that
+/// start a 失业登记 for a test resident and answer its first question (the reply says what to
+/// send next, up to 提交).
+fn walkthrough(addr: &str, development: bool) -> String {
+    let auth = if development {
+        String::new()
+    } else {
+        " -H 'Authorization: Bearer <密钥>'".to_string()
+    };
+    format!(
+        "窗口人员页面：http://{addr}/   接口文档：http://{addr}/docs\n\
+         试办一件失业登记（测试居民 陈晓雯，--casesim-fixtures data/fixtures/residents.jsonl）：\n\
+         S=$(curl -s{auth} -H 'Content-Type: application/json' \\\n  \
+         -d '{{\"metadata\": {{\"applicant\": {{\"name\": \"陈晓雯\", \"id_number\": \"310104199203142629\"}}}}}}' \\\n  \
+         http://{addr}/v1/agents/unemployment_registration/sessions | python3 -c 'import json,sys; print(json.load(sys.stdin)[\"session_id\"])')\n\
+         for t in 九月一号开始没上班 合同到期没续签 物流仓储 身体健康 要领 确认; do\n  \
+         curl -s{auth} -H 'Content-Type: application/json' -d \"{{\\\"text\\\": \\\"$t\\\"}}\" \\\n    \
+         http://{addr}/v1/sessions/$S/messages | python3 -c 'import json,sys; v=json.load(sys.stdin); print(v[\"state\"], v[\"reply\"])'\n\
+         done"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_walkthrough_names_the_page_and_a_flow() {
+        let w = super::walkthrough("127.0.0.1:8080", true);
+        assert!(w.contains("http://127.0.0.1:8080/"));
+        assert!(w.contains("/v1/agents/unemployment_registration/sessions"));
+        assert!(!w.contains("Bearer"));
+        assert!(super::walkthrough("127.0.0.1:8080", false).contains("Bearer"));
+    }
 }
