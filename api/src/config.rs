@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `[index]`
     pub index: IndexSection,
@@ -27,6 +27,20 @@ pub struct Config {
     pub auth: AuthSection,
     /// `[server]`
     pub server: ServerSection,
+    /// `[tools]`
+    pub tools: ToolsSection,
+    /// `[pii]`: read by the keyring itself (`ZHIBAN_PII__KEYRING`); listed so that the
+    /// variable does not trip the check for unknown sections.
+    pub pii: toml::Table,
+}
+
+/// `[tools]`: the case system the tools call.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ToolsSection {
+    /// A case system that runs elsewhere (`zhiban casesim` or the real line systems' gateway);
+    /// empty: the reference case system in-process.
+    pub casesim_url: String,
 }
 
 /// `[server]`: what browsers may call the service, and TLS.
@@ -82,7 +96,7 @@ impl AuthSection {
 
 /// `[sessions]`: where sessions live.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct SessionsSection {
     /// `sqlite://…` (default `sqlite://var/sessions.db`) or `postgres://…`.
     pub url: String,
@@ -101,7 +115,7 @@ impl Default for SessionsSection {
 
 /// `[index]`
 #[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct IndexSection {
     /// Where snapshots live.
     pub dir: PathBuf,
@@ -123,7 +137,7 @@ impl Default for IndexSection {
 
 /// `[embedding]`: empty `base_url` = local embedder.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EmbeddingSection {
     /// OpenAI-compatible base URL (with `/v1`).
     pub base_url: String,
@@ -137,7 +151,7 @@ pub struct EmbeddingSection {
 
 /// `[qdrant]`: empty `url` = the embedded exact vector store.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct QdrantSection {
     /// gRPC URL.
     pub url: String,
@@ -149,7 +163,7 @@ pub struct QdrantSection {
 
 /// `[llm]`
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct LlmSection {
     /// OpenAI-compatible base URL.
     pub base_url: String,
@@ -204,10 +218,23 @@ impl Config {
         apply_env(&mut value, std::env::vars());
         let cfg: Config = toml::Value::Table(value)
             .try_into()
-            .context("配置项类型不正确")?;
+            .context("配置有误（未知的节或键、或类型不正确；见 README 的“Configuration”）")?;
         Ok(cfg)
     }
 }
+
+/// The sections of `zhiban.toml`.
+const SECTIONS: &[&str] = &[
+    "index",
+    "embedding",
+    "qdrant",
+    "llm",
+    "sessions",
+    "auth",
+    "server",
+    "tools",
+    "pii",
+];
 
 /// Applies `ZHIBAN_SECTION__KEY=value` pairs (numbers are parsed when they look like numbers).
 fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String)>) {
@@ -220,6 +247,11 @@ fn apply_env(table: &mut toml::Table, vars: impl Iterator<Item = (String, String
         };
         let section = section.to_lowercase();
         let key = key.to_lowercase();
+        // Variables of sections this build does not have are someone else's (or a typo that
+        // the file check would not see either); they are left out rather than refused.
+        if !SECTIONS.contains(&section.as_str()) {
+            continue;
+        }
         let entry = table
             .entry(section)
             .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -253,5 +285,28 @@ mod tests {
         assert_eq!(c.index.dir, PathBuf::from("b"));
         assert_eq!(c.embedding.dim, 1024);
         assert_eq!(c.index.keep, 3);
+    }
+
+    #[test]
+    fn unknown_sections_and_keys_are_refused() {
+        let t: toml::Table = "[sesions]\nurl = \"x\"\n".parse().unwrap();
+        assert!(toml::Value::Table(t).try_into::<Config>().is_err());
+        let t: toml::Table = "[sessions]\nurll = \"x\"\n".parse().unwrap();
+        assert!(toml::Value::Table(t).try_into::<Config>().is_err());
+        let mut t = toml::Table::new();
+        apply_env(
+            &mut t,
+            vec![
+                ("ZHIBAN_PII__KEYRING".to_string(), "1:00".to_string()),
+                ("ZHIBAN_OTHER__X".to_string(), "y".to_string()),
+                (
+                    "ZHIBAN_TOOLS__CASESIM_URL".to_string(),
+                    "http://h:1".to_string(),
+                ),
+            ]
+            .into_iter(),
+        );
+        let c: Config = toml::Value::Table(t).try_into().unwrap();
+        assert_eq!(c.tools.casesim_url, "http://h:1");
     }
 }

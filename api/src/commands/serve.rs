@@ -55,7 +55,9 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         today: a.today,
         casesim_fixtures: a.casesim_fixtures,
         casesim_bind: a.casesim_bind,
-        casesim_url: a.casesim_url,
+        casesim_url: a
+            .casesim_url
+            .or_else(|| Some(cfg.tools.casesim_url.trim().to_string()).filter(|u| !u.is_empty())),
         sessions: a.sessions.unwrap_or_else(|| cfg.sessions.url.clone()),
         ttl: Duration::from_secs(cfg.sessions.ttl_hours.max(1) * 3600),
         var_dir: a.var_dir,
@@ -67,10 +69,9 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         cors_origins: cfg.server.cors_origins.clone(),
     };
     rt.block_on(async {
-        let running = start(cfg, opts, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+        // Ctrl-C or SIGTERM (what service managers send): stop accepting, let the turns in
+        // flight finish (each writes its session before replying), then exit.
+        let running = start(cfg, opts, shutdown_signal()).await?;
         let mode = if running.development {
             "未配置 API 密钥：开发模式，只服务本机客户端"
         } else {
@@ -88,6 +89,29 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         running.wait().await
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    eprintln!("正在停止：不再接受新请求，等待进行中的请求完成……");
 }
 
 /// What the operator sees after start: the clerk page, the docs and two `curl` calls that
