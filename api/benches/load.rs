@@ -204,6 +204,7 @@ fn main() {
             )),
             auth: None,
             cors_origins: Vec::new(),
+            tls: None,
         };
         let app = start(&Config::default(), opts, std::future::pending())
             .await

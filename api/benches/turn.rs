@@ -67,6 +67,7 @@ fn main() {
             llm: None,
             auth: None,
             cors_origins: Vec::new(),
+            tls: None,
         };
         let app = start(&Config::default(), opts, std::future::pending())
             .await

@@ -95,6 +95,7 @@ async fn a_clerk_asks_a_question_and_walks_a_matter_to_submission_in_the_browser
         // No keys file under var_dir: development mode, as a clerk's loopback page runs it.
         auth: None,
         cors_origins: Vec::new(),
+        tls: None,
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

@@ -120,6 +120,7 @@ async fn launch(
         llm,
         auth: None,
         cors_origins: Vec::new(),
+        tls: None,
     };
     start(&cfg, opts, std::future::pending()).await.unwrap()
 }

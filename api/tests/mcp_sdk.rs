@@ -65,6 +65,7 @@ async fn the_mcp_python_sdk_lists_and_calls_the_tools() {
             ..AuthConfig::default()
         }),
         cors_origins: Vec::new(),
+        tls: None,
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

@@ -63,6 +63,7 @@ async fn the_openai_python_sdk_talks_to_the_agents() {
             ..AuthConfig::default()
         }),
         cors_origins: Vec::new(),
+        tls: None,
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

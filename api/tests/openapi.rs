@@ -67,6 +67,7 @@ async fn schemathesis_finds_no_server_error_and_no_schema_violation() {
             ..AuthConfig::default()
         }),
         cors_origins: Vec::new(),
+        tls: None,
     };
     let app = start(&Config::default(), opts, std::future::pending())
         .await

@@ -74,6 +74,7 @@ async fn launch(run: &Path, index: &Path, keys_file: Option<PathBuf>) -> Running
             ..AuthConfig::default()
         }),
         cors_origins: vec!["https://map.example.gov.cn".into()],
+        tls: None,
     };
     start(&Config::default(), opts, std::future::pending())
         .await
@@ -595,6 +596,7 @@ async fn development_mode_refuses_a_public_address() {
         llm: None,
         auth: None,
         cors_origins: Vec::new(),
+        tls: None,
     };
     let err = match start(&Config::default(), opts, std::future::pending()).await {
         Ok(_) => panic!("a public address without keys must be refused"),

@@ -93,6 +93,7 @@ pub fn run(cfg: &Config, a: ChatArgs) -> Result<ExitCode> {
         llm: cfg.llm.client_config(),
         auth: None,
         cors_origins: Vec::new(),
+        tls: None,
     };
     rt.block_on(async move {
         let running = start(cfg, opts, std::future::pending()).await?;

@@ -67,18 +67,25 @@ pub fn run(cfg: &Config, a: ServeArgs) -> Result<ExitCode> {
         llm: cfg.llm.client_config(),
         auth: Some(cfg.auth.config()),
         cors_origins: cfg.server.cors_origins.clone(),
+        tls: match (&cfg.server.tls_cert, &cfg.server.tls_key) {
+            (Some(c), Some(k)) => Some((c.clone(), k.clone())),
+            (None, None) => None,
+            _ => anyhow::bail!("[server] tls_cert 与 tls_key 须同时配置"),
+        },
     };
+    let tls_on = opts.tls.is_some();
     rt.block_on(async {
         // Ctrl-C or SIGTERM (what service managers send): stop accepting, let the turns in
         // flight finish (each writes its session before replying), then exit.
         let running = start(cfg, opts, shutdown_signal()).await?;
+        let scheme = if tls_on { "https" } else { "http" };
         let mode = if running.development {
             "未配置 API 密钥：开发模式，只服务本机客户端"
         } else {
             "API 密钥已启用"
         };
         eprintln!(
-            "zhiban 服务监听 http://{}（参考受理系统 {}；{mode}）",
+            "zhiban 服务监听 {scheme}://{}（参考受理系统 {}；{mode}）",
             running.addr,
             running.casesim_url.as_deref().unwrap_or("未启动")
         );

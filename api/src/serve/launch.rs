@@ -50,6 +50,8 @@ pub struct ServeOptions {
     pub auth: Option<crate::auth::AuthConfig>,
     /// Browser origins allowed by CORS (empty: none).
     pub cors_origins: Vec<String>,
+    /// PEM certificate chain and key: HTTPS only.
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// A running service.
@@ -204,19 +206,33 @@ pub async fn start(
         .with_context(|| format!("无法监听 {}", opts.bind))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                _ = stopped => {}
-                _ = until => {}
-            }
-        })
-        .await
-    });
+    let shutdown = async move {
+        tokio::select! {
+            _ = stopped => {}
+            _ = until => {}
+        }
+    };
+    let server = match &opts.tls {
+        None => tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown)
+            .await
+        }),
+        Some((cert, key)) => {
+            use axum::serve::ListenerExt;
+            let acceptor = super::tls::acceptor(cert, key)?;
+            // tap_io gives the TLS listener axum's ConnectInfo<SocketAddr>.
+            let tls = super::tls::listen(listener, acceptor)?.tap_io(|_| {});
+            tokio::spawn(async move {
+                axum::serve(tls, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            })
+        }
+    };
     Ok(Running {
         addr,
         casesim_url,

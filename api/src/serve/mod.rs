@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openai;
 pub mod openapi;
 pub mod page;
+pub mod tls;
 pub mod tools;
 
 use std::sync::Arc;
