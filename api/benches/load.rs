@@ -10,6 +10,9 @@
 //! 2. wrk (`api/benches/load/qa.lua`) posts `/v1/qa` for 20 s with 64 connections, no model.
 //! 3. Memory per idle session: resident set size before and after creating 5,000 sessions.
 //!
+//! `ZHIBAN_LOAD_THINK=lo,hi` makes each resident wait a uniform lo–hi seconds before each
+//! answer (default `0,0`: back to back, which saturates the machine and measures queueing).
+//!
 //! Needs `locust` and `wrk` (`pip install locust`, `apt-get install wrk`).
 
 use std::collections::BTreeMap;
@@ -212,6 +215,24 @@ fn main() {
         let base = format!("http://{}", app.addr);
         println!("service at {base}, sessions in {sessions}, {users} residents");
 
+        // Memory per idle session, measured first so that the load does not hide it.
+        let http = reqwest::Client::new();
+        let before = rss_kib();
+        let idle = 5000;
+        for i in 0..idle {
+            let r = http
+                .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 201, "idle session {i}");
+        }
+        let after = rss_kib();
+        println!(
+            "idle sessions {idle}: RSS {before} KiB → {after} KiB, {:.2} KiB per session (sessions live in the store, not in memory)",
+            (after.saturating_sub(before)) as f64 / idle as f64
+        );
         // 1. Locust.
         let csv = tmp.path().join("locust");
         let t0 = Instant::now();
@@ -223,6 +244,10 @@ fn main() {
             .arg("--csv")
             .arg(&csv)
             .env("ZHIBAN_LOAD_RESIDENTS", &fixtures)
+            .env(
+                "ZHIBAN_LOAD_THINK",
+                std::env::var("ZHIBAN_LOAD_THINK").unwrap_or_else(|_| "0,0".into()),
+            )
             .output()
             .await
             .expect("locust (pip install locust)");
@@ -311,24 +336,6 @@ fn main() {
             .expect("wrk (apt-get install wrk)");
         println!("wrk /v1/qa:\n{}", String::from_utf8_lossy(&out.stdout));
 
-        // 3. Memory per idle session.
-        let http = reqwest::Client::new();
-        let before = rss_kib();
-        let idle = 5000;
-        for i in 0..idle {
-            let r = http
-                .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 201, "idle session {i}");
-        }
-        let after = rss_kib();
-        println!(
-            "idle sessions {idle}: RSS {before} KiB → {after} KiB, {:.2} KiB per session (sessions live in the store, not in memory)",
-            (after.saturating_sub(before)) as f64 / idle as f64
-        );
         app.stop().await;
         sim.shutdown().await;
     });

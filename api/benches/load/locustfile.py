@@ -5,13 +5,17 @@ writes the residents (synthetic, one per user) to ZHIBAN_LOAD_RESIDENTS and read
 import itertools
 import json
 import os
+import random
 import threading
+import time
 
 from locust import HttpUser, constant, task
 from locust.exception import StopUser
 
 RESIDENTS = [json.loads(l) for l in open(os.environ["ZHIBAN_LOAD_RESIDENTS"], encoding="utf-8")]
 TARGET = len(RESIDENTS)
+# Seconds a resident takes to type the next answer ("lo,hi"; "0,0" = back to back).
+THINK = tuple(float(x) for x in os.environ.get("ZHIBAN_LOAD_THINK", "0,0").split(","))
 _next = itertools.count()
 _done = itertools.count(1)
 _lock = threading.Lock()
@@ -47,6 +51,8 @@ class Resident(HttpUser):
             sid = resp.json()["session_id"]
         state = None
         for n, text in enumerate(TURNS):
+            if THINK[1] > 0:
+                time.sleep(random.uniform(*THINK))  # gevent-patched: yields to other users
             with self.client.post(
                 f"/v1/sessions/{sid}/messages",
                 json={"text": text},

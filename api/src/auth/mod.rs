@@ -321,8 +321,23 @@ pub async fn guard(
         .is_some_and(|c| c.0.ip().is_loopback());
     match admit(&st, &route, loopback, req).await {
         Ok((req, permit, client)) => {
-            let resp = next.run(req).await;
+            let mut resp = next.run(req).await;
             drop(permit);
+            // axum's own body-limit rejection is plain text; clients get the contract's body.
+            if resp.status() == StatusCode::PAYLOAD_TOO_LARGE
+                && !resp
+                    .headers()
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| v.starts_with("application/json"))
+            {
+                resp = ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "请求体超过 16 MB",
+                )
+                .into_response();
+            }
             // Refusals decided by a handler (agent or tool scope, a token of another session,
             // a stranger's session) are audited here too.
             let s = resp.status();
