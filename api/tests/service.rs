@@ -368,7 +368,8 @@ async fn every_refusal_gets_its_4xx_and_an_audit_line_and_no_data() {
 
     // A body over 16 MB is the contract's 413, not a plain-text rejection.
     let big = format!("{{\"question\": \"{}\"}}", "问".repeat(6 * 1024 * 1024));
-    let r = http
+    // Its own client: the server answers before reading the body and closes the connection.
+    let r = reqwest::Client::new()
         .post(format!("{base}/v1/qa"))
         .bearer_auth(&k.clerk)
         .header("content-type", "application/json")
@@ -377,7 +378,10 @@ async fn every_refusal_gets_its_4xx_and_an_audit_line_and_no_data() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "body_too_large");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "body_too_large"
+    );
 
     // Strict JSON: an unknown field is named in Chinese.
     let (s, _, b) = send(
