@@ -77,8 +77,27 @@ impl IndexArg {
     }
 }
 
-/// Sets up `tracing` on stderr; `RUST_LOG` wins over `-v`.
-pub fn init_tracing(verbose: u8) {
+/// Flushes and stops the OTLP exporter when dropped (at the end of `main`).
+#[must_use = "dropping it at once stops the trace export"]
+pub struct Telemetry(Option<opentelemetry_sdk::trace::SdkTracerProvider>);
+
+impl Drop for Telemetry {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take()
+            && let Err(e) = p.shutdown()
+        {
+            eprintln!("OTLP 导出未能完成：{e}");
+        }
+    }
+}
+
+/// Sets up `tracing` on stderr (`RUST_LOG` wins over `-v`) and, when `telemetry` names an
+/// endpoint, OTLP/HTTP export of the service's own spans (request spans with route, method,
+/// status and request id).
+pub fn init_tracing(verbose: u8, telemetry: &crate::config::TelemetrySection) -> Telemetry {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let default = match verbose {
         // qdrant-edge warns about process-wide flags it never needs embedded.
         0 => "warn,qdrant_edge=error",
@@ -87,10 +106,59 @@ pub fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_filter(filter);
+    let endpoint = telemetry.otlp_endpoint.trim();
+    let provider = if endpoint.is_empty() {
+        None
+    } else {
+        match otlp_provider(endpoint, &telemetry.service_name) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("OTLP 导出未启用（{endpoint}）：{e}");
+                None
+            }
+        }
+    };
+    let otel = provider.as_ref().map(|p| {
+        use opentelemetry::trace::TracerProvider as _;
+        // Only our own spans: the exporter's HTTP client must not trace its own requests.
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("zhiban"))
+            .with_filter(tracing_subscriber::EnvFilter::new(
+                "zhiban_api=info,zhiban_agent_core=info,zhiban_tools=info,zhiban_knowledge=info",
+            ))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
         .try_init();
+    Telemetry(provider)
+}
+
+fn otlp_provider(
+    endpoint: &str,
+    service: &str,
+) -> Result<opentelemetry_sdk::trace::SdkTracerProvider, opentelemetry_otlp::ExporterBuildError> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .with_timeout(std::time::Duration::from_secs(5))
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(if service.trim().is_empty() {
+            "zhiban".to_string()
+        } else {
+            service.to_string()
+        })
+        .build();
+    Ok(opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
 }
 
 /// Runs one command.

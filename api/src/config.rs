@@ -29,9 +29,31 @@ pub struct Config {
     pub server: ServerSection,
     /// `[tools]`
     pub tools: ToolsSection,
+    /// `[telemetry]`
+    pub telemetry: TelemetrySection,
     /// `[pii]`: read by the keyring itself (`ZHIBAN_PII__KEYRING`); listed so that the
     /// variable does not trip the check for unknown sections.
     pub pii: toml::Table,
+}
+
+/// `[telemetry]`: OpenTelemetry trace export.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySection {
+    /// OTLP/HTTP collector base URL (`http://collector:4318`); empty: no export (spans stay in
+    /// the log). Spans carry routes, ids and timings, never bodies or PII.
+    pub otlp_endpoint: String,
+    /// `service.name` of the exported spans (replicas can add their host: `zhiban-a`).
+    pub service_name: String,
+}
+
+impl Default for TelemetrySection {
+    fn default() -> Self {
+        TelemetrySection {
+            otlp_endpoint: String::new(),
+            service_name: "zhiban".into(),
+        }
+    }
 }
 
 /// `[tools]`: the case system the tools call.
@@ -233,6 +255,7 @@ const SECTIONS: &[&str] = &[
     "auth",
     "server",
     "tools",
+    "telemetry",
     "pii",
 ];
 

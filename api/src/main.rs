@@ -7,7 +7,11 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = zhiban_api::cli::Cli::parse();
-    zhiban_api::cli::init_tracing(cli.verbose);
+    // The configuration is read again (and its errors reported) by the command itself.
+    let telemetry = zhiban_api::config::Config::load(cli.config.as_deref())
+        .map(|c| c.telemetry)
+        .unwrap_or_default();
+    let _telemetry = zhiban_api::cli::init_tracing(cli.verbose, &telemetry);
     match zhiban_api::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {

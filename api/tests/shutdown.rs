@@ -1,10 +1,14 @@
 //! Graceful shutdown of a `zhiban serve` process: SIGTERM while a turn is in flight (the model
 //! it waits on hangs until the 8 s deadline) stops new connections, lets the turn finish and
-//! answer, writes its session, then exits 0; the session is there for the next start.
+//! answer, writes its session, then exits 0; the session is there for the next start. The same
+//! process exports its spans over OTLP/HTTP (`[telemetry] otlp_endpoint`) to a collector stand-in
+//! that records what it receives: protobuf batches naming the service and the request spans,
+//! with no plaintext PII in them.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -13,9 +17,38 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-fn serve(dir: &Path, llm: &str) -> (std::process::Child, String) {
+type Received = Arc<Mutex<Vec<(String, String, Vec<u8>)>>>;
+
+/// An OTLP/HTTP collector stand-in: records (path, content type, body) of every POST.
+async fn collector() -> (String, Received) {
+    let got: Received = Arc::default();
+    let g = got.clone();
+    let app = axum::Router::new().fallback(
+        move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+            let g = g.clone();
+            async move {
+                let ct = headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_string();
+                g.lock()
+                    .unwrap()
+                    .push((uri.path().to_string(), ct, body.to_vec()));
+                axum::http::StatusCode::OK
+            }
+        },
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (format!("http://{addr}"), got)
+}
+
+fn serve(dir: &Path, llm: &str, otlp: &str) -> (std::process::Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_zhiban"))
         .current_dir(dir)
+        .env("ZHIBAN_TELEMETRY__OTLP_ENDPOINT", otlp)
         .env("ZHIBAN_INDEX__DIR", dir.join("index"))
         .env("ZHIBAN_LLM__BASE_URL", llm)
         .env("ZHIBAN_LLM__MODEL", "zhiban-sim")
@@ -76,7 +109,8 @@ async fn sigterm_lets_the_turn_in_flight_finish_and_keeps_its_session() {
     })
     .await
     .unwrap();
-    let (mut child, base) = serve(tmp.path(), &sim.base_url());
+    let (otlp, received) = collector().await;
+    let (mut child, base) = serve(tmp.path(), &sim.base_url(), &otlp);
     let http = reqwest::Client::new();
     let s: Value = http
         .post(format!("{base}/v1/agents/unemployment_registration/sessions"))
@@ -141,8 +175,26 @@ async fn sigterm_lets_the_turn_in_flight_finish_and_keeps_its_session() {
     };
     assert!(status.success(), "exit status {status:?}");
 
+    // The exporter flushed on the way out.
+    let batches = received.lock().unwrap().clone();
+    assert!(!batches.is_empty(), "no OTLP batch arrived");
+    let all: Vec<u8> = batches.iter().flat_map(|b| b.2.clone()).collect();
+    assert!(
+        batches
+            .iter()
+            .all(|(path, ct, _)| path == "/v1/traces" && ct == "application/x-protobuf"),
+        "{:?}",
+        batches.iter().map(|b| (&b.0, &b.1)).collect::<Vec<_>>()
+    );
+    let has = |needle: &str| all.windows(needle.len()).any(|w| w == needle.as_bytes());
+    assert!(has("zhiban") && has("request") && has("/v1/sessions/{id}/messages"));
+    assert!(
+        !has("310104199203142629") && !has("陈晓雯"),
+        "PII in exported spans"
+    );
+
     // The session was written before the answer left: a new process continues it.
-    let (mut child, base) = serve(tmp.path(), &sim.base_url());
+    let (mut child, base) = serve(tmp.path(), &sim.base_url(), &otlp);
     let v: Value = http
         .get(format!("{base}/v1/sessions/{sid}"))
         .send()
